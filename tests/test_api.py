@@ -1,0 +1,35 @@
+"""The public face of the package: exactly the intended names, documented."""
+
+from __future__ import annotations
+
+import inspect
+
+import triage
+
+
+def test_public_names_are_exactly_the_intended_ones():
+    assert sorted(triage.__all__) == sorted([
+        "AdviceItem", "Assessment", "Case", "CaseBase", "CaseError", "CauseFinding", "Engine", "Evidence",
+        "FiredRule", "KnowledgeBase", "KnowledgeBaseError", "RedFlag", "TriageError", "Urgency",
+        "__version__", "assess", "load_knowledge_base",
+    ])
+    for name in triage.__all__:
+        assert getattr(triage, name) is not None
+
+
+def test_public_callables_have_docstrings():
+    for name in triage.__all__:
+        obj = getattr(triage, name)
+        if inspect.isfunction(obj) or inspect.isclass(obj):
+            assert inspect.getdoc(obj), name
+
+
+def test_errors_share_one_root():
+    assert issubclass(triage.CaseError, triage.TriageError)
+    assert issubclass(triage.KnowledgeBaseError, triage.TriageError)
+
+
+def test_urgency_levels_are_ordered_most_urgent_first():
+    levels = list(triage.Urgency)
+    assert [u.value for u in levels] == ["emergency", "urgent", "within_24h", "routine", "self_care"]
+    assert [u.rank for u in levels] == sorted((u.rank for u in levels), reverse=True)

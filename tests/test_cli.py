@@ -1,0 +1,129 @@
+"""The command line, through click's CliRunner; effects checked through the library."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import click
+import pytest
+import yaml
+from click.testing import CliRunner
+
+import triage
+from triage.cli import main
+from conftest import EXAMPLES, REPO
+
+NIGHT_CRAMPS = str(EXAMPLES / "cases" / "night_cramps_third_trimester.json")
+
+
+def run(*args, input=None):
+    return CliRunner().invoke(main, list(args), input=input, catch_exceptions=False)
+
+
+def test_assess_text_leads_with_the_urgency_and_action_and_ends_with_the_disclaimer():
+    result = run("assess", NIGHT_CRAMPS)
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    assert lines[1].startswith("SELF-CARE") and lines[2].startswith("You can manage this at home")
+    assert "Seek help if" in result.output and "not a diagnosis" in result.output
+    assert "\033[" not in result.output  # no colour when not on a terminal
+
+
+def test_assess_json_matches_the_library(engine):
+    result = run("assess", "--format", "json", NIGHT_CRAMPS)
+    data = json.loads(result.output)
+    expected = engine.assess(json.loads(open(NIGHT_CRAMPS).read()), source=NIGHT_CRAMPS)
+    assert data == json.loads(expected.model_dump_json())
+    assert set(data) >= {"urgency", "causes", "red_flags", "advice", "fired_rules", "worsening_advice", "disclaimer", "knowledge_base"}
+
+
+def test_assess_explain_shows_each_fired_rule_and_its_quote():
+    result = run("assess", "--explain", NIGHT_CRAMPS)
+    assert "doc_night_cramps" in result.output and "matched: leg_cramps = yes, night_cramps = yes" in result.output
+    assert "Involuntary muscle contractions often occur at night" in result.output
+
+
+def test_assess_reads_yaml_from_stdin():
+    result = run("assess", "--format", "json", "-", input="leg_cramps: yes\nnight_cramps: yes\n")
+    assert json.loads(result.output)["urgency"] == "self_care"
+
+
+@pytest.mark.parametrize(
+    "content, expected",
+    [
+        ('{"leg_cramp": true}', "field 'leg_cramp': unknown field (did you mean 'leg_cramps'?)"),
+        ('{"id": "c7", "weakness": "very"}', "case 'c7': field 'weakness'"),
+        ('{"leg_cramps": true,', "not valid JSON"),
+        ("[1, 2]", "holds 2 cases"),
+        ('"hello"', "must be a mapping"),
+    ],
+)
+def test_bad_case_files_give_a_clear_message_and_exit_1(tmp_path, content, expected):
+    path = tmp_path / "bad.json"
+    path.write_text(content)
+    result = CliRunner().invoke(main, ["assess", str(path)])
+    assert result.exit_code == 1
+    assert str(path) in result.output and expected in result.output
+    assert "Traceback" not in result.output
+
+
+def test_missing_file_is_a_clear_error():
+    result = CliRunner().invoke(main, ["assess", "no/such/case.json"])
+    assert result.exit_code == 1 and "no/such/case.json: file not found" in result.output
+
+
+def test_rules_list_json_has_the_agreed_keys(kb):
+    rows = json.loads(run("rules", "list", "--format", "json").output)
+    assert [r["id"] for r in rows] == [r.id for r in kb.rules]
+    assert all(set(r) == {"id", "pack", "title", "urgency", "causes", "sources"} for r in rows)
+
+
+def test_rules_check_passes_on_the_shipped_knowledge_base():
+    result = run("rules", "check")
+    assert result.exit_code == 0 and result.output.startswith("ok")
+
+
+def test_rules_check_fails_on_a_broken_copy_naming_the_rule(kb_copy):
+    path = kb_copy / "documents" / "cramps.yaml"
+    data = yaml.safe_load(path.read_text())
+    data["rules"][0]["sources"][0]["quote"] = "Cramps are caused by the moon."
+    path.write_text(yaml.safe_dump(data))
+    result = CliRunner().invoke(main, ["rules", "check", str(kb_copy)])
+    assert result.exit_code == 1
+    assert "rule doc_night_cramps" in result.output and "quote not found" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_global_rules_option_uses_another_knowledge_base(kb_copy):
+    path = kb_copy / "kb.yaml"
+    data = yaml.safe_load(path.read_text())
+    data["version"] = "9.9.9-test"
+    path.write_text(yaml.safe_dump(data))
+    result = run("--rules", str(kb_copy), "assess", "--format", "json", NIGHT_CRAMPS)
+    assert json.loads(result.output)["knowledge_base"]["version"] == "9.9.9-test"
+
+
+def test_a_broken_knowledge_base_is_reported_without_traceback(kb_copy):
+    (kb_copy / "documents" / "back.yaml").write_text("rules: 3\n")
+    result = CliRunner().invoke(main, ["--rules", str(kb_copy), "assess", NIGHT_CRAMPS])
+    assert result.exit_code == 1 and "back.yaml" in result.output and "Traceback" not in result.output
+
+
+def test_version_is_the_package_version():
+    assert run("--version").output.strip() == f"triage {triage.__version__}"
+
+
+def all_commands(group, prefix=()):
+    for name, command in group.commands.items():
+        yield prefix + (name,), command
+        if isinstance(command, click.Group):
+            yield from all_commands(command, prefix + (name,))
+
+
+@pytest.mark.parametrize("path", [" ".join(p) for p, _ in all_commands(main)])
+def test_every_command_has_help_and_is_in_the_readme(path):
+    command = dict((" ".join(p), c) for p, c in all_commands(main))[path]
+    assert command.help and command.help.strip()
+    readme = (REPO / "README.md").read_text()
+    assert re.search(rf"`triage {re.escape(path)}\b", readme), f"'triage {path}' is not documented in README.md"

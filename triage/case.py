@@ -1,0 +1,112 @@
+"""Cases: a set of answers, validated against the knowledge base's questions.
+
+The case model is built from the questions (``rules/questions.yaml``), so the
+vocabulary is defined once. Every field is optional: a missing field (or null)
+means "unknown", never "no".
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Annotated, Any, Literal, Mapping, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, model_validator
+
+from .errors import CaseError
+from .questions import Question
+
+TRIMESTER_BY_WEEKS = ((0, 13, 1), (14, 27, 2), (28, 42, 3))
+
+
+def trimester_for_weeks(weeks: int) -> int:
+    """The trimester a number of completed weeks falls in (1: 0-13, 2: 14-27, 3: 28+)."""
+    for low, high, trimester in TRIMESTER_BY_WEEKS:
+        if low <= weeks <= high:
+            return trimester
+    return 3
+
+
+class CaseBase(BaseModel):
+    """Common behaviour of every case model; the fields come from the questions."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    id: Optional[str] = Field(default=None, description="A name for the case.")
+
+    @model_validator(mode="after")
+    def _weeks_agree_with_trimester(self):
+        weeks = getattr(self, "weeks_pregnant", None)
+        trimester = getattr(self, "trimester", None)
+        if weeks is not None and trimester is not None and trimester_for_weeks(weeks) != trimester:
+            raise ValueError(
+                f"trimester {trimester} disagrees with weeks_pregnant {weeks} "
+                f"(week {weeks} is in trimester {trimester_for_weeks(weeks)})"
+            )
+        return self
+
+    def answers(self) -> dict[str, Any]:
+        """The known answers only, without the id."""
+        return {k: v for k, v in self.model_dump(exclude={"id"}).items() if v is not None}
+
+
+def _annotation(question: Question):
+    if question.type == "boolean":
+        return bool
+    if question.type == "integer":
+        return Annotated[int, Field(ge=question.min, le=question.max)]
+    return Literal[tuple(question.values)]  # type: ignore[valid-type]
+
+
+def build_case_model(questions: list[Question]) -> type[CaseBase]:
+    """Build the pydantic case model whose fields are the questions' ids."""
+    fields = {
+        q.id: (Optional[_annotation(q)], Field(default=None, description=q.text + " " + q.help))
+        for q in questions
+    }
+    model = create_model("Case", __base__=CaseBase, __doc__="A set of answers; every field is optional.", **fields)
+    model.__questions__ = {q.id: q for q in questions}
+    return model
+
+
+def validate_case(
+    model: type[CaseBase],
+    data: Any,
+    source: str | None = None,
+) -> CaseBase:
+    """Validate ``data`` (a mapping or a case) as a case; raise :class:`CaseError` naming each bad field."""
+    if isinstance(data, model):
+        return data
+    if isinstance(data, CaseBase):
+        data = data.model_dump(exclude_none=True)
+    if not isinstance(data, Mapping):
+        raise CaseError([f"a case must be a mapping of field names to answers, not {type(data).__name__}"], source)
+    case_id = data.get("id")
+    case_id = str(case_id) if case_id is not None else None
+    try:
+        return model.model_validate(dict(data))
+    except ValidationError as error:
+        raise CaseError(describe_errors(model, error), source, case_id) from None
+
+
+def describe_errors(model: type[CaseBase], error: ValidationError) -> list[str]:
+    """Turn pydantic's errors into one plain line per field."""
+    known = [name for name in model.model_fields]
+    questions = getattr(model, "__questions__", {})
+    problems = []
+    for item in error.errors():
+        loc = [str(part) for part in item["loc"]]
+        field = loc[0] if loc else None
+        if item["type"] == "extra_forbidden" and field:
+            hint = difflib.get_close_matches(field, known, n=1)
+            suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
+            problems.append(f"field {field!r}: unknown field{suggestion}")
+        elif field and field in questions:
+            question = questions[field]
+            problems.append(
+                f"field {field!r}: {item['input']!r} is not a valid answer; expected {question.describe_allowed()}"
+            )
+        elif field:
+            problems.append(f"field {field!r}: {item['msg']}")
+        else:
+            problems.append(item["msg"].removeprefix("Value error, "))
+    return problems

@@ -1,0 +1,62 @@
+"""Reading case files: JSON or YAML, from a path or standard input.
+
+Parsing problems become :class:`CaseError` naming the file (and line, for JSON
+syntax errors), so the command line can show them without a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import CaseError
+
+
+def parse_text(text: str, source: str, suffix: str = "") -> Any:
+    """Parse a document as JSON (``.json``) or YAML (anything else; JSON is valid YAML)."""
+    if suffix == ".json" or (not suffix and text.lstrip()[:1] in "[{"):
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as error:
+            raise CaseError([f"not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})"], source) from None
+    try:
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        return yaml.load(text, Loader=loader)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        problem = getattr(error, "problem", None) or str(error)
+        raise CaseError([f"not valid YAML: {problem}{where}"], source) from None
+
+
+def read_document(path: str) -> tuple[Any, str]:
+    """Read and parse one case file (``-`` is standard input); return (data, source name)."""
+    if path == "-":
+        return parse_text(sys.stdin.read(), "<stdin>"), "<stdin>"
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise CaseError(["file not found"], path) from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise CaseError([f"cannot read file: {error}"], path) from None
+    return parse_text(text, path, file.suffix.lower()), path
+
+
+def read_single_case(path: str) -> tuple[dict, str]:
+    """Read a file that holds exactly one case (a mapping); return (case, source name)."""
+    data, source = read_document(path)
+    if isinstance(data, list):
+        if len(data) == 1:
+            data = data[0]
+        else:
+            raise CaseError([f"holds {len(data)} cases; assess one at a time or use 'triage batch'"], source)
+    if data is None:
+        raise CaseError(["the file is empty"], source)
+    if not isinstance(data, dict):
+        raise CaseError([f"a case must be a mapping of field names to answers, not {type(data).__name__}"], source)
+    return data, source

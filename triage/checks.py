@@ -1,0 +1,87 @@
+"""Checks of a knowledge base beyond its schema: quotes, examples, fact strata.
+
+``triage rules check`` runs :func:`check_knowledge_base`; the test suite runs the
+same checks one rule at a time, so each rule passes or fails under its own name.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+from .compiler import strata
+from .engine import Engine
+from .errors import CaseError, KnowledgeBaseError
+from .knowledge import KnowledgeBase, Rule, Source, load_knowledge_base
+
+
+def normalise(text: str) -> str:
+    """Collapse every run of whitespace to one space, for quote matching."""
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def quote_problems(kb: KnowledgeBase, where: str, sources: list[Source]) -> list[str]:
+    """Problems with the document quotes in ``sources``: each must appear verbatim."""
+    problems = []
+    for source in sources:
+        if not source.document:
+            continue
+        text = kb.document_text(source.document)
+        if text is None:
+            problems.append(f"{where}: sources: document {source.document!r} is not in sources/")
+        elif normalise(source.quote) not in normalise(text):
+            problems.append(f"{where}: sources: quote not found in {source.document}: {source.quote!r}")
+    return problems
+
+
+def rule_quote_problems(kb: KnowledgeBase, rule: Rule) -> list[str]:
+    """Quotes of one rule that are not in their document."""
+    return quote_problems(kb, f"{rule.file}: rule {rule.id}", rule.spec.sources)
+
+
+def advice_quote_problems(kb: KnowledgeBase) -> list[str]:
+    """Quotes of the advice catalogue that are not in their document."""
+    return [
+        problem
+        for item in kb.advice.values()
+        for problem in quote_problems(kb, f"catalogue/advice.yaml: advice {item.id}", item.sources)
+    ]
+
+
+def rule_example_problems(engine: Engine, rule: Rule) -> list[str]:
+    """Examples of one rule that are invalid, do not fire it, or (near misses) do fire it."""
+    problems = []
+    where = f"{rule.file}: rule {rule.id}: examples"
+    for kind, cases, should_fire in (
+        ("fires", rule.spec.examples.fires, True),
+        ("does_not_fire", rule.spec.examples.does_not_fire, False),
+    ):
+        for number, case in enumerate(cases, start=1):
+            try:
+                assessment = engine.assess(case)
+            except CaseError as error:
+                problems.append(f"{where}.{kind}[{number}]: invalid case: {error}")
+                continue
+            fired = any(f.id == rule.id for f in assessment.fired_rules)
+            if fired != should_fire:
+                verb = "does not fire" if should_fire else "fires"
+                problems.append(f"{where}.{kind}[{number}]: {case} {verb} the rule")
+    return problems
+
+
+def check_knowledge_base(path: str | os.PathLike | None = None, packs: list[str] | None = None) -> list[str]:
+    """Every problem in a knowledge base: schema, ids, references, strata, quotes, examples.
+
+    Returns an empty list when the knowledge base is sound.
+    """
+    try:
+        kb = load_knowledge_base(path, packs)
+        strata(kb.rules)
+    except KnowledgeBaseError as error:
+        return error.problems
+    engine = Engine(kb)
+    problems = advice_quote_problems(kb)
+    for rule in kb.rules:
+        problems += rule_quote_problems(kb, rule)
+        problems += rule_example_problems(engine, rule)
+    return problems

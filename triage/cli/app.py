@@ -1,0 +1,95 @@
+"""The ``triage`` command group, its global options and the helpers commands share."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from .. import __version__
+from ..errors import TriageError
+
+
+class State:
+    """What the global options chose; the knowledge base and engine are loaded on first use."""
+
+    def __init__(self, rules_dir: Path | None, packs: tuple[str, ...]):
+        self.rules_dir = rules_dir
+        self.packs = list(packs) or None
+        self._engine = None
+
+    @property
+    def engine(self):
+        """The engine for the chosen knowledge base and packs."""
+        if self._engine is None:
+            from ..engine import Engine
+            from ..knowledge import load_knowledge_base
+
+            kb = load_knowledge_base(self.rules_dir, self.packs)
+            warn_about_packs(kb)
+            self._engine = Engine(kb)
+        return self._engine
+
+    @property
+    def knowledge_base(self):
+        return self.engine.knowledge_base
+
+
+def warn_about_packs(kb) -> None:
+    """Warn on stderr when the safety pack is known but not in use."""
+    known = {p.name for p in kb.manifest.packs}
+    if "safety" in known and "safety" not in kb.packs:
+        click.echo(
+            "warning: the safety pack is not selected: red flags such as blood clots, "
+            "pre-eclampsia and preterm labour will NOT be checked.",
+            err=True,
+        )
+
+
+def handle_errors(command):
+    """Turn triage's own errors into a clean message and exit status 1."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except TriageError as error:
+            raise click.ClickException(str(error)) from None
+
+    return wrapper
+
+
+def use_colour(stream=None) -> bool:
+    """Colour only on a terminal, and never when NO_COLOR is set."""
+    stream = stream or sys.stdout
+    return "NO_COLOR" not in os.environ and hasattr(stream, "isatty") and stream.isatty()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(version=__version__, prog_name="triage", message="%(prog)s %(version)s")
+@click.option(
+    "--rules",
+    "rules_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    envvar="TRIAGE_RULES",
+    help="Use the knowledge base in DIR instead of the shipped one (env: TRIAGE_RULES).",
+)
+@click.option(
+    "--pack",
+    "packs",
+    multiple=True,
+    metavar="NAME",
+    help="Use only these rule packs (repeatable). Default: every default pack, safety included.",
+)
+@click.pass_context
+def main(ctx: click.Context, rules_dir: Path | None, packs: tuple[str, ...]) -> None:
+    """Triage back pain, leg pain and leg cramps in pregnancy.
+
+    Rules written from published sources say how urgently to seek care, the
+    likely causes, what to do, and why. This is not a diagnosis: if you are
+    worried, contact your midwife, maternity unit or doctor.
+    """
+    ctx.obj = State(rules_dir, packs)

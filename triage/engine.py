@@ -1,0 +1,103 @@
+"""The inference engine: a knowledge base compiled into experta, reused across cases.
+
+An experta engine is not thread-safe and its Rete network costs tens of
+milliseconds to build, so :class:`Engine` builds one experta engine per thread,
+lazily, and reuses it (``reset``, declare, ``run``) for every case that thread
+assesses. One :class:`Engine` can therefore be shared by many threads.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Iterable, Iterator, Mapping
+
+from ._experta import KnowledgeEngine
+from .assessment import Assessment
+from .case import CaseBase, validate_case
+from .compiler import Answers, Derived, compile_rules, strata
+from .conclusions import Firing, conclude
+from .knowledge import KnowledgeBase, Rule, load_knowledge_base
+
+
+class _RuleEngine(KnowledgeEngine):
+    """Base of the generated experta engine classes: collects what fired."""
+
+    def _collect(self, rule: Rule, bindings: dict) -> None:
+        firing = self.firings.get(rule.id)
+        if firing is None:
+            firing = self.firings[rule.id] = Firing(rule)
+            for fact in rule.spec.then.derive:
+                self.declare(Derived(name=fact))
+        firing.add(bindings)
+
+    def evaluate(self, answers: Mapping[str, Any]) -> list[Firing]:
+        """Run the rules on one case's known answers; return what fired."""
+        self.firings: dict[str, Firing] = {}
+        self.reset()
+        self.declare(Answers(**answers))
+        self.run()
+        return list(self.firings.values())
+
+
+def _on_fire(engine: _RuleEngine, rule: Rule, bindings: dict) -> None:
+    engine._collect(rule, bindings)
+
+
+class Engine:
+    """Assess cases against one knowledge base; safe to share between threads.
+
+    >>> engine = Engine()                     # the shipped knowledge base
+    >>> engine.assess({"leg_cramps": True}).urgency
+    <Urgency.SELF_CARE: 'self_care'>
+    """
+
+    def __init__(self, knowledge_base: KnowledgeBase | None = None):
+        self.knowledge_base = knowledge_base if knowledge_base is not None else load_knowledge_base()
+        strata(self.knowledge_base.rules)  # fail now, not in the first thread, on cyclic facts
+        self._local = threading.local()
+
+    def _rule_engine(self) -> _RuleEngine:
+        engine = getattr(self._local, "engine", None)
+        if engine is None:
+            # A fresh class (and fresh experta rules) per thread: experta rule
+            # objects remember the engine that last used them.
+            cls = type("TriageRuleEngine", (_RuleEngine,), compile_rules(self.knowledge_base.rules, _on_fire))
+            engine = self._local.engine = cls()
+        return engine
+
+    def validate(self, case: Any, source: str | None = None) -> CaseBase:
+        """Validate a mapping (or case) against this knowledge base's questions."""
+        return validate_case(self.knowledge_base.case_model, case, source)
+
+    def assess(self, case: Any, source: str | None = None) -> Assessment:
+        """Assess one case (a mapping or a case model); raises :class:`CaseError` if invalid."""
+        valid = self.validate(case, source)
+        firings = self._rule_engine().evaluate(valid.answers())
+        return conclude(self.knowledge_base, valid.id, firings)
+
+    def assess_all(self, cases: Iterable[Any]) -> Iterator[Assessment]:
+        """Assess cases one after another in this thread, in order."""
+        for case in cases:
+            yield self.assess(case)
+
+
+_default_engine: Engine | None = None
+_default_lock = threading.Lock()
+
+
+def default_engine() -> Engine:
+    """The shared engine for the shipped knowledge base, built on first use."""
+    global _default_engine
+    with _default_lock:
+        if _default_engine is None:
+            _default_engine = Engine()
+        return _default_engine
+
+
+def assess(case: Any) -> Assessment:
+    """Assess one case with the shipped knowledge base.
+
+    ``case`` is a mapping of answers (missing means unknown) or a ``Case``.
+    Raises :class:`triage.CaseError` naming each invalid field.
+    """
+    return default_engine().assess(case)

@@ -1,0 +1,48 @@
+"""The exceptions triage raises. Every one derives from :class:`TriageError`."""
+
+from __future__ import annotations
+
+
+class TriageError(Exception):
+    """Base class of every error triage raises on purpose."""
+
+
+class KnowledgeBaseError(TriageError):
+    """A knowledge base (questions, catalogue or rule files) is invalid.
+
+    ``problems`` lists each problem as one line naming the file, the rule and the field.
+    """
+
+    def __init__(self, problems: list[str]):
+        self.problems = list(problems)
+        count = len(self.problems)
+        head = f"{count} problem{'s' if count != 1 else ''} in the knowledge base"
+        super().__init__(head + ":\n" + "\n".join(f"  - {p}" for p in self.problems))
+
+
+class CaseError(TriageError):
+    """A case (a set of answers) is invalid.
+
+    ``source`` is where it came from (file, and line or row when known), ``case_id``
+    its id when it has one, and ``problems`` one line per invalid field.
+    """
+
+    def __init__(self, problems: list[str], source: str | None = None, case_id: str | None = None):
+        self.problems = list(problems)
+        self.source = source
+        self.case_id = case_id
+        super().__init__(self._describe())
+
+    def _describe(self) -> str:
+        where = []
+        if self.source:
+            where.append(self.source)
+        if self.case_id:
+            where.append(f"case {self.case_id!r}")
+        prefix = ": ".join(where)
+        body = "; ".join(self.problems)
+        return f"{prefix}: {body}" if prefix else body
+
+    def located(self, source: str | None = None, case_id: str | None = None) -> "CaseError":
+        """Return a copy that also names where the case came from."""
+        return CaseError(self.problems, source or self.source, case_id or self.case_id)

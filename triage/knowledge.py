@@ -1,0 +1,397 @@
+"""The knowledge base: questions, catalogue and rule packs, loaded from YAML and validated.
+
+Layout of a knowledge base directory (see ``rules/`` and the README)::
+
+    kb.yaml                 name, version, packs, disclaimer, worsening advice
+    questions.yaml          the questionnaire; the case model is built from it
+    catalogue/causes.yaml   cause ids and labels
+    catalogue/advice.yaml   advice ids, texts and sources
+    sources/                the source documents quoted by rules
+    <pack>/*.yaml           rule files of each pack
+
+Every problem is reported with the file, the rule id and the field.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal, Union
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from .case import CaseBase, build_case_model
+from .conditions import Condition, FactTest, FieldTest, walk
+from .errors import KnowledgeBaseError
+from .questions import Question, QuestionSet
+from .urgency import Urgency
+
+ID_PATTERN = r"^[a-z][a-z0-9_]*$"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Source(_Strict):
+    """Where a rule or advice comes from: a document and a verbatim quote, or a reference."""
+
+    document: str | None = None
+    quote: str | None = None
+    reference: str | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> "Source":
+        if self.reference is not None:
+            if self.document is not None or self.quote is not None:
+                raise ValueError("a source is either {document, quote} or {reference}, not both")
+        elif not (self.document and self.quote):
+            raise ValueError("a source needs both document and quote, or a reference")
+        return self
+
+    def cite(self) -> str:
+        """One line naming the source."""
+        if self.reference:
+            return self.reference
+        return f'{self.document}: "{self.quote}"'
+
+
+class Cause(_Strict):
+    """A likely cause a rule can name."""
+
+    id: str = Field(pattern=ID_PATTERN)
+    label: str
+    description: str | None = None
+
+
+class Advice(_Strict):
+    """A piece of advice a rule can give."""
+
+    id: str = Field(pattern=ID_PATTERN)
+    text: str
+    evidence: str | None = None
+    sources: list[Source] = Field(min_length=1)
+
+
+class RedFlagSpec(_Strict):
+    """A warning sign a rule reports, with the reason in plain language."""
+
+    id: str = Field(pattern=ID_PATTERN)
+    reason: str
+
+
+class Then(_Strict):
+    """What a rule concludes when it fires."""
+
+    urgency: Urgency | None = None
+    causes: list[str] = []
+    red_flags: list[RedFlagSpec] = []
+    advice: list[str] = []
+    derive: list[str] = []
+
+    @model_validator(mode="after")
+    def _says_something(self) -> "Then":
+        if not (self.urgency or self.causes or self.red_flags or self.advice or self.derive):
+            raise ValueError("'then' must give at least one of urgency, causes, red_flags, advice, derive")
+        return self
+
+
+class Examples(_Strict):
+    """Cases that must fire the rule, and near misses that must not."""
+
+    fires: list[dict[str, Any]] = Field(min_length=1)
+    does_not_fire: list[dict[str, Any]] = Field(min_length=1)
+
+
+class RuleSpec(_Strict):
+    """One rule as written in a rule file."""
+
+    id: str = Field(pattern=ID_PATTERN)
+    title: str
+    description: str | None = None
+    when: Condition
+    then: Then
+    sources: list[Source] = Field(min_length=1)
+    examples: Examples
+
+
+class RuleFile(_Strict):
+    """The contents of one rule file."""
+
+    rules: list[RuleSpec] = Field(min_length=1)
+
+
+class Rule(BaseModel):
+    """A loaded rule: the spec plus where it came from."""
+
+    model_config = ConfigDict(frozen=True)
+
+    spec: RuleSpec
+    pack: str
+    file: str
+    order: int
+
+    @property
+    def id(self) -> str:
+        return self.spec.id
+
+
+class PackInfo(_Strict):
+    """A rule pack named in ``kb.yaml``."""
+
+    name: str = Field(pattern=ID_PATTERN)
+    description: str
+    always: bool = Field(default=False, description="loaded whatever packs are selected")
+    default: bool = True
+
+
+class Manifest(_Strict):
+    """The contents of ``kb.yaml``."""
+
+    name: str
+    version: str
+    packs: list[PackInfo] = Field(min_length=1)
+    disclaimer: str
+    worsening_advice: list[str] = Field(min_length=1)
+
+
+class CauseFile(_Strict):
+    causes: list[Cause]
+
+
+class AdviceFile(_Strict):
+    advice: list[Advice]
+
+
+def default_path() -> Path:
+    """Where the shipped knowledge base is: inside the installed package, else the source tree."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "rules", here.parent / "rules"):
+        if (candidate / "kb.yaml").is_file():
+            return candidate
+    raise KnowledgeBaseError([f"no knowledge base found (looked in {here / 'rules'} and {here.parent / 'rules'})"])
+
+
+class KnowledgeBase:
+    """A validated knowledge base with the packs selected for use."""
+
+    def __init__(
+        self,
+        path: Path,
+        manifest: Manifest,
+        questions: list[Question],
+        causes: dict[str, Cause],
+        advice: dict[str, Advice],
+        rules: list[Rule],
+        packs: list[str],
+    ):
+        self.path = path
+        self.manifest = manifest
+        self.questions = questions
+        self.causes = causes
+        self.advice = advice
+        self.rules = rules
+        self.packs = packs
+
+    @property
+    def name(self) -> str:
+        return self.manifest.name
+
+    @property
+    def version(self) -> str:
+        return self.manifest.version
+
+    @cached_property
+    def question_by_id(self) -> dict[str, Question]:
+        return {q.id: q for q in self.questions}
+
+    @cached_property
+    def case_model(self) -> type[CaseBase]:
+        """The pydantic model of a case for this knowledge base."""
+        return build_case_model(self.questions)
+
+    @cached_property
+    def rule_by_id(self) -> dict[str, Rule]:
+        return {r.id: r for r in self.rules}
+
+    def document_text(self, name: str) -> str | None:
+        """The text of a source document, or None when it is missing."""
+        path = self.path / "sources" / name
+        return path.read_text(encoding="utf-8") if path.is_file() else None
+
+    def __repr__(self) -> str:
+        return f"<KnowledgeBase {self.name} {self.version} packs={self.packs} rules={len(self.rules)}>"
+
+
+def load_knowledge_base(path: str | os.PathLike | None = None, packs: list[str] | None = None) -> KnowledgeBase:
+    """Load and validate a knowledge base.
+
+    ``path`` defaults to the shipped one. ``packs`` selects rule packs by name
+    (packs marked ``always`` are loaded regardless); by default every pack marked
+    ``default``. Raises :class:`KnowledgeBaseError` listing every problem found.
+    """
+    root = Path(path) if path is not None else default_path()
+    problems: list[str] = []
+    if not (root / "kb.yaml").is_file():
+        raise KnowledgeBaseError([f"{root}: not a knowledge base (no kb.yaml)"])
+
+    manifest = _load_model(root / "kb.yaml", Manifest, problems)
+    question_set = _load_model(root / "questions.yaml", QuestionSet, problems)
+    cause_file = _load_model(root / "catalogue" / "causes.yaml", CauseFile, problems)
+    advice_file = _load_model(root / "catalogue" / "advice.yaml", AdviceFile, problems)
+    if problems:
+        raise KnowledgeBaseError(problems)
+
+    questions = question_set.questions
+    causes = _unique(cause_file.causes, "cause", root / "catalogue" / "causes.yaml", problems)
+    advice = _unique(advice_file.advice, "advice", root / "catalogue" / "advice.yaml", problems)
+    _unique(questions, "question", root / "questions.yaml", problems)
+
+    known_packs = [p.name for p in manifest.packs]
+    if packs is None:
+        selected = [p.name for p in manifest.packs if p.default or p.always]
+    else:
+        unknown = [p for p in packs if p not in known_packs]
+        if unknown:
+            raise KnowledgeBaseError([f"{root / 'kb.yaml'}: unknown pack(s) {', '.join(unknown)}; known: {', '.join(known_packs)}"])
+        selected = [p.name for p in manifest.packs if p.always or p.name in packs]
+
+    rules: list[Rule] = []
+    seen: dict[str, str] = {}
+    for pack in selected:
+        pack_dir = root / pack
+        files = sorted(pack_dir.glob("*.yaml")) if pack_dir.is_dir() else []
+        if not files:
+            problems.append(f"{pack_dir}: pack {pack!r} has no rule files")
+        for file in files:
+            rule_file = _load_model(file, RuleFile, problems)
+            if rule_file is None:
+                continue
+            for spec in rule_file.rules:
+                where = f"{_rel(file, root)}: rule {spec.id}"
+                if spec.id in seen:
+                    problems.append(f"{where}: id: duplicate rule id (also in {seen[spec.id]})")
+                seen[spec.id] = _rel(file, root)
+                rules.append(Rule(spec=spec, pack=pack, file=_rel(file, root), order=len(rules)))
+
+    kb = KnowledgeBase(root, manifest, questions, causes, advice, rules, selected)
+    problems.extend(check_references(kb))
+    if problems:
+        raise KnowledgeBaseError(problems)
+    return kb
+
+
+def check_references(kb: KnowledgeBase) -> list[str]:
+    """Problems with what rules refer to: fields and their values, facts, causes, advice, documents."""
+    problems = []
+    derived = {fact for rule in kb.rules for fact in rule.spec.then.derive}
+    for rule in kb.rules:
+        where = f"{rule.file}: rule {rule.id}"
+        for test in walk(rule.spec.when):
+            if isinstance(test, FactTest):
+                if test.fact not in derived:
+                    problems.append(f"{where}: when: fact {test.fact!r} is derived by no rule in the selected packs")
+            else:
+                problems.extend(f"{where}: when: {p}" for p in _check_field_test(test, kb.question_by_id))
+        for cause in rule.spec.then.causes:
+            if cause not in kb.causes:
+                problems.append(f"{where}: then.causes: unknown cause {cause!r} (add it to catalogue/causes.yaml)")
+        for advice in rule.spec.then.advice:
+            if advice not in kb.advice:
+                problems.append(f"{where}: then.advice: unknown advice {advice!r} (add it to catalogue/advice.yaml)")
+        for source in rule.spec.sources:
+            if source.document and kb.document_text(source.document) is None:
+                problems.append(f"{where}: sources: document {source.document!r} is not in sources/")
+    for item in kb.advice.values():
+        for source in item.sources:
+            if source.document and kb.document_text(source.document) is None:
+                problems.append(f"catalogue/advice.yaml: advice {item.id}: sources: document {source.document!r} is not in sources/")
+    for question in kb.questions:
+        if question.ask_when is not None:
+            for test in walk(question.ask_when):
+                if isinstance(test, FieldTest):
+                    problems.extend(
+                        f"questions.yaml: question {question.id}: ask_when: {p}"
+                        for p in _check_field_test(test, kb.question_by_id)
+                    )
+                else:
+                    problems.append(f"questions.yaml: question {question.id}: ask_when: only field tests are allowed, not facts")
+    return problems
+
+
+def _check_field_test(test: FieldTest, questions: dict[str, Question]) -> list[str]:
+    import difflib
+
+    question = questions.get(test.field)
+    if question is None:
+        hint = difflib.get_close_matches(test.field, list(questions), n=1)
+        return [f"field {test.field!r}: no such question" + (f" (did you mean {hint[0]!r}?)" if hint else "")]
+    op, operand = test.operator, test.operand
+    if op == "known":
+        return []
+    if op in (">=", "<=", ">", "<"):
+        if question.type != "integer":
+            return [f"field {test.field!r}: {op} needs an integer question, {test.field} is {question.type}"]
+        return []
+    values = operand if op == "in" else [operand]
+    bad = [v for v in values if not question.accepts(v)]
+    if bad:
+        return [f"field {test.field!r}: {op} {bad[0]!r} is not a valid answer; expected {question.describe_allowed()}"]
+    return []
+
+
+def _unique(items, kind: str, file: Path, problems: list[str]) -> dict:
+    result = {}
+    for item in items:
+        if item.id in result:
+            problems.append(f"{file}: {kind} {item.id}: id: duplicate {kind} id")
+        result[item.id] = item
+    return result
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
+
+
+def read_yaml(path: Path) -> Any:
+    """Read a YAML file with the safe loader (the C one when available)."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    with open(path, encoding="utf-8") as handle:
+        return yaml.load(handle, Loader=loader)
+
+
+def _load_model(path: Path, model: type[BaseModel], problems: list[str]):
+    try:
+        data = read_yaml(path)
+    except FileNotFoundError:
+        problems.append(f"{path}: file is missing")
+        return None
+    except yaml.YAMLError as error:
+        problems.append(f"{path}: not valid YAML: {error}".replace("\n", " "))
+        return None
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        problems.extend(f"{path}: {_locate(data, err)}" for err in error.errors())
+        return None
+
+
+def _locate(data: Any, error: dict) -> str:
+    """Describe a validation error as 'rule <id>: <field path>: <message>'."""
+    loc = list(error["loc"])
+    prefix = ""
+    # Name the rule (or question, cause, advice) by id rather than list index.
+    if len(loc) >= 2 and isinstance(loc[1], int) and isinstance(data, dict):
+        items = data.get(loc[0])
+        if isinstance(items, list) and loc[1] < len(items) and isinstance(items[loc[1]], dict):
+            kind = {"rules": "rule", "questions": "question", "causes": "cause", "advice": "advice"}.get(str(loc[0]), str(loc[0]))
+            prefix = f"{kind} {items[loc[1]].get('id', '#' + str(loc[1] + 1))}: "
+            loc = loc[2:]
+    path = ".".join(str(p) for p in loc)
+    message = error["msg"].removeprefix("Value error, ")
+    return f"{prefix}{path or '(top level)'}: {message}"

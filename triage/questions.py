@@ -1,0 +1,89 @@
+"""The questionnaire as data: one :class:`Question` per case field."""
+
+from __future__ import annotations
+
+from typing import Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from .conditions import Condition
+
+
+class Choice(BaseModel):
+    """One allowed value of a choice question."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    value: Union[int, str]
+    label: str
+
+
+class Question(BaseModel):
+    """A question whose answer is one case field.
+
+    ``ask_when``, when given, says when the question is relevant (asked at all);
+    the rules never depend on it, so a relevant-or-not question may still be answered.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    text: str = Field(min_length=1)
+    help: str = Field(min_length=1)
+    type: Literal["boolean", "integer", "choice"]
+    min: int | None = None
+    max: int | None = None
+    choices: list[Choice] | None = None
+    red_flag: Union[bool, list[Union[int, str]]] = False
+    ask_when: Condition | None = None
+
+    @model_validator(mode="after")
+    def _shape_fits_type(self) -> "Question":
+        if self.type == "integer" and (self.min is None or self.max is None or self.min > self.max):
+            raise ValueError("an integer question needs min and max, with min <= max")
+        if self.type != "integer" and (self.min is not None or self.max is not None):
+            raise ValueError("only integer questions take min and max")
+        if self.type == "choice" and not self.choices:
+            raise ValueError("a choice question needs choices")
+        if self.type != "choice" and self.choices:
+            raise ValueError("only choice questions take choices")
+        if isinstance(self.red_flag, list) and not set(self.red_flag) <= set(self.values or ()):
+            raise ValueError("red_flag lists values that are not among the choices")
+        return self
+
+    @property
+    def values(self) -> list | None:
+        """The allowed values of a choice question, else None."""
+        return [c.value for c in self.choices] if self.choices else None
+
+    def accepts(self, value) -> bool:
+        """Whether ``value`` is a valid (known) answer to this question."""
+        if self.type == "boolean":
+            return isinstance(value, bool)
+        if self.type == "integer":
+            return isinstance(value, int) and not isinstance(value, bool) and self.min <= value <= self.max
+        return any(value == v and type(value) is type(v) for v in self.values)
+
+    def describe_allowed(self) -> str:
+        """The allowed answers, in words, for error messages."""
+        if self.type == "boolean":
+            return "true or false"
+        if self.type == "integer":
+            return f"a whole number from {self.min} to {self.max}"
+        return "one of " + ", ".join(repr(v) for v in self.values)
+
+    def is_red_flag_answer(self, value) -> bool:
+        """Whether ``value`` is, on its own, a warning sign."""
+        if self.red_flag is True:
+            return value is True
+        if isinstance(self.red_flag, list):
+            return value in self.red_flag
+        return False
+
+
+class QuestionSet(BaseModel):
+    """The contents of ``questions.yaml``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    questions: list[Question] = Field(min_length=1)
