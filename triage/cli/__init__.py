@@ -8,6 +8,9 @@ messages with a non-zero exit, never a traceback.
 from __future__ import annotations
 
 from .app import main
-from . import assess, rules  # noqa: F401,E402  (registers the commands)
+# Importing a command module registers its commands on main (one line each).
+from . import assess  # noqa: F401,E402
+from . import audit  # noqa: F401,E402
+from . import rules  # noqa: F401,E402
 
 __all__ = ["main"]

@@ -1,0 +1,136 @@
+"""The vignette audit: its figures, its exit codes, and the shipped vignette set."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import triage
+from triage.audit import audit, read_vignettes
+from triage.cli import main
+from conftest import EXAMPLES
+
+VIGNETTE_FILES = sorted((EXAMPLES / "vignettes").glob("*.yaml"))
+
+
+def write(tmp_path: Path, name: str, text: str) -> str:
+    path = tmp_path / name
+    path.write_text(text)
+    return str(path)
+
+
+@pytest.fixture
+def mixed_set(tmp_path):
+    # One exact, one over-triaged, one under-triaged emergency, one under-triaged by one level.
+    return write(
+        tmp_path,
+        "mixed.jsonl",
+        "\n".join(
+            json.dumps(v)
+            for v in [
+                {"id": "exact", "expected_urgency": "self_care", "expected_causes": ["benign_leg_cramps"], "leg_cramps": True, "night_cramps": True},
+                {"id": "over", "expected_urgency": "self_care", "one_leg_swollen": True},
+                {"id": "under-emergency", "expected_urgency": "emergency", "expected_causes": ["dvt"], "leg_cramps": True},
+                {"id": "under-by-one", "expected_urgency": "routine", "lower_back_pain": True},
+            ]
+        ),
+    )
+
+
+def test_figures_follow_the_published_definitions(engine, mixed_set):
+    report = audit(read_vignettes([mixed_set]), engine)
+    assert (report.vignettes, report.appropriate, report.over_triage, report.under_triage) == (4, 1, 1, 2)
+    # safe = at gold, above it, or at most one level below: all but the emergency sent home
+    assert report.safe == 3 and report.safe_rate == 0.75
+    assert report.expected_causes == 2 and report.found_causes == 1 and report.cause_recall == 0.5
+    assert report.confusion["emergency"]["self_care"] == 1
+    assert report.confusion["self_care"]["urgent"] == 1
+    assert sum(sum(row.values()) for row in report.confusion.values()) == 4
+    assert [o.id for o in report.under_triaged] == ["under-emergency", "under-by-one"]
+    assert [o.id for o in report.serious_under_triage] == ["under-emergency"]
+
+
+def test_cli_exits_1_on_serious_under_triage_and_names_it(mixed_set):
+    result = CliRunner().invoke(main, ["audit", mixed_set])
+    assert result.exit_code == 1
+    assert "under-emergency" in result.output and "expected emergency, given self_care" in result.output
+    assert "fired:" in result.output
+
+
+def test_strict_fails_on_any_under_triage(tmp_path):
+    path = write(tmp_path, "v.yaml", "- {id: a, expected_urgency: routine, lower_back_pain: true}\n")
+    assert CliRunner().invoke(main, ["audit", path]).exit_code == 0
+    assert CliRunner().invoke(main, ["audit", "--strict", path]).exit_code == 1
+
+
+def test_json_output_has_every_figure(mixed_set):
+    result = CliRunner().invoke(main, ["audit", "--format", "json", mixed_set])
+    data = json.loads(result.output[: result.output.rindex("}") + 1])
+    assert data["under_triage"] == 2 and data["levels"][0] == "emergency"
+    assert len(data["outcomes"]) == 4
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("- {expected_urgency: routine, leg_pain: true}\n", "field 'id': required"),
+        ("- {id: a, leg_pain: true}\n", "field 'expected_urgency': required"),
+        ("- {id: a, expected_urgency: soon}\n", "expected_urgency"),
+        ("- {id: a, expected_urgency: routine, leg_pian: true}\n", "did you mean 'leg_pain'"),
+        ("- {id: a, expected_urgency: routine, expected_causes: [moon]}\n", "unknown cause 'moon'"),
+        ("- {id: a, expected_urgency: routine}\n- {id: a, expected_urgency: routine}\n", "duplicate"),
+    ],
+)
+def test_bad_vignettes_are_named_without_traceback(tmp_path, text, expected):
+    path = write(tmp_path, "bad.yaml", text)
+    result = CliRunner().invoke(main, ["audit", path])
+    assert result.exit_code == 1
+    assert "bad.yaml" in result.output and expected in result.output and "Traceback" not in result.output
+
+
+# The shipped vignette set (examples/vignettes/), audited as a safety officer would.
+
+@pytest.fixture(scope="module")
+def shipped():
+    vignettes = read_vignettes(VIGNETTE_FILES)
+    return vignettes, audit(vignettes, triage.Engine())
+
+
+def test_shipped_set_has_at_least_60_vignettes_over_all_five_levels(shipped):
+    vignettes, _ = shipped
+    assert len(vignettes) >= 60
+    assert {v.expected_urgency for v in vignettes} == set(triage.Urgency)
+
+
+def test_shipped_set_includes_the_hard_cases(shipped):
+    vignettes, _ = shipped
+    questions = triage.load_knowledge_base().question_by_id
+    red_flag_with_benign = [
+        v for v in vignettes
+        if any(questions[k].is_red_flag_answer(val) for k, val in v.case.items() if k in questions)
+        and any(v.case.get(k) for k in ("leg_cramps", "night_cramps", "lower_back_pain", "pelvic_pain"))
+    ]
+    explicit_no = [v for v in vignettes if list(v.case.values()).count(False) >= 3]
+    weeks_unknown = [v for v in vignettes if "weeks_pregnant" not in v.case]
+    first_trimester = [v for v in vignettes if v.case.get("trimester") == 1 or v.case.get("weeks_pregnant", 99) <= 13]
+    assert len(red_flag_with_benign) >= 10
+    assert len(explicit_no) >= 5 and len(weeks_unknown) >= 8 and len(first_trimester) >= 5
+
+
+def test_shipped_set_has_no_under_triage(shipped):
+    _, report = shipped
+    assert [o.id for o in report.under_triaged] == []
+
+
+def test_shipped_set_appropriate_triage_is_at_least_90_percent(shipped):
+    _, report = shipped
+    assert report.appropriate_rate >= 0.90
+
+
+def test_cli_audit_of_the_shipped_set_exits_0():
+    result = CliRunner().invoke(main, ["audit", *map(str, VIGNETTE_FILES)])
+    assert result.exit_code == 0, result.output
+    assert "under-triage (less urgent):          0" in result.output

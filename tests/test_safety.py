@@ -1,0 +1,79 @@
+"""The safety pack: red flags win, lead the output, and are on by default."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+
+import triage
+from triage import Urgency
+from triage.cli import main
+
+
+def test_safety_pack_is_on_by_default(kb):
+    assert "safety" in kb.packs
+
+
+def test_night_cramps_with_a_red_swollen_calf_is_urgent_with_dvt_first(engine):
+    result = engine.assess({"leg_cramps": True, "night_cramps": True, "one_leg_swollen": True, "leg_red_or_warm": True})
+    assert result.urgency is Urgency.URGENT
+    assert result.cause_ids[0] == "dvt" and "benign_leg_cramps" in result.cause_ids
+    assert result.red_flags[0].id == "one_leg_swollen_red_or_warm"
+    assert result.advice[0].id == "do_not_massage_swollen_leg"
+
+
+def test_sudden_breathlessness_is_an_emergency(engine):
+    result = engine.assess({"breathless_or_chest_pain": True, "leg_cramps": True})
+    assert result.urgency is Urgency.EMERGENCY and result.cause_ids[0] == "pulmonary_embolism"
+    assert "emergency number" in result.action
+
+
+def test_pre_eclampsia_is_not_ruled_out_when_weeks_are_unknown(engine):
+    assert "pre_eclampsia" in engine.assess({"severe_headache_or_vision": True}).cause_ids
+    assert "pre_eclampsia" in engine.assess({"severe_headache_or_vision": True, "trimester": 2}).cause_ids
+    early = engine.assess({"severe_headache_or_vision": True, "weeks_pregnant": 12})
+    assert "pre_eclampsia" not in early.cause_ids and early.urgency is Urgency.WITHIN_24H
+
+
+def test_preterm_labour_before_37_weeks_and_labour_after(engine):
+    assert "preterm_labour" in engine.assess({"regular_tightenings": True, "weeks_pregnant": 30}).cause_ids
+    assert "preterm_labour" in engine.assess({"regular_tightenings": True}).cause_ids
+    term = engine.assess({"regular_tightenings": True, "weeks_pregnant": 38})
+    assert "preterm_labour" not in term.cause_ids and term.urgency is Urgency.URGENT
+
+
+def test_cauda_equina_combination_is_an_emergency_and_saddle_numbness_alone_urgent(engine):
+    assert engine.assess({"saddle_numbness": True, "bladder_bowel_change": True}).urgency is Urgency.EMERGENCY
+    assert engine.assess({"saddle_numbness": True}).urgency is Urgency.URGENT
+
+
+def test_kidney_infection_needs_fever_and_back_pain(engine):
+    assert engine.assess({"fever": True, "lower_back_pain": True}).urgency is Urgency.URGENT
+    result = engine.assess({"painful_urination": True, "lower_back_pain": True, "fever": False})
+    assert result.urgency is Urgency.WITHIN_24H and "urinary_infection" in result.cause_ids
+
+
+def test_text_output_of_an_emergency_leads_with_the_action_and_the_reason(tmp_path):
+    case = tmp_path / "pe.json"
+    case.write_text(json.dumps({"breathless_or_chest_pain": True, "leg_cramps": True, "night_cramps": True}))
+    lines = CliRunner().invoke(main, ["assess", str(case)]).output.splitlines()
+    assert lines[0].startswith("EMERGENCY")
+    assert lines[1].startswith("Call the emergency number now")
+    warning = lines.index("Warning signs")
+    assert warning < lines.index("Likely causes")
+    assert "blood clot in the lungs" in lines[warning + 1]
+
+
+def test_running_without_the_safety_pack_warns(tmp_path):
+    case = tmp_path / "c.json"
+    case.write_text('{"leg_cramps": true}')
+    result = CliRunner().invoke(main, ["--pack", "documents", "assess", str(case)])
+    assert result.exit_code == 0
+    assert "warning: the safety pack is not selected" in result.stderr
+    with_safety = CliRunner().invoke(main, ["assess", str(case)])
+    assert "warning" not in with_safety.stderr
+
+
+def test_every_safety_rule_cites_a_reference(kb):
+    assert all(any(s.reference for s in r.spec.sources) for r in kb.rules if r.pack == "safety")

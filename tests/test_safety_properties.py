@@ -1,0 +1,100 @@
+"""Safety properties over thousands of generated cases (hypothesis).
+
+Cases are drawn from the questionnaire itself, so a new question is covered
+without touching this file.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import triage
+from triage import Urgency
+from triage.case import trimester_for_weeks
+
+KB = triage.load_knowledge_base()
+ENGINE = triage.Engine(KB)
+SECOND_ENGINE = triage.Engine(KB)
+RED_FLAG_QUESTIONS = [q for q in KB.questions if q.red_flag]
+MANY = settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def answer(question):
+    if question.type == "boolean":
+        return st.booleans()
+    if question.type == "integer":
+        return st.integers(question.min, question.max)
+    return st.sampled_from(question.values)
+
+
+@st.composite
+def cases(draw):
+    """A valid case: each question unknown or answered; trimester agrees with weeks."""
+    case = {}
+    for question in KB.questions:
+        if draw(st.booleans()):
+            case[question.id] = draw(answer(question))
+    if "weeks_pregnant" in case and "trimester" in case:
+        case["trimester"] = trimester_for_weeks(case["weeks_pregnant"])
+    return case
+
+
+def red_flag_value(question):
+    return True if question.red_flag is True else question.red_flag[0]
+
+
+def flag_ids(result):
+    return {f.id for f in result.red_flags}
+
+
+@MANY
+@given(cases())
+def test_every_valid_case_gets_exactly_one_urgency_the_most_urgent_fired(case):
+    result = ENGINE.assess(case)
+    assert isinstance(result.urgency, Urgency)
+    asked = [r.urgency for r in result.fired_rules if r.urgency]
+    assert result.urgency is Urgency.most_urgent(asked)
+
+
+@MANY
+@given(cases(), st.sampled_from(RED_FLAG_QUESTIONS))
+def test_turning_a_red_flag_answer_to_yes_never_lowers_urgency(case, question):
+    before = ENGINE.assess(case)
+    after = ENGINE.assess({**case, question.id: red_flag_value(question)})
+    assert after.urgency.rank >= before.urgency.rank
+    assert flag_ids(before) <= flag_ids(after)
+
+
+@MANY
+@given(cases(), st.data())
+def test_adding_answers_never_removes_a_red_flag(case, data):
+    known = sorted(case)
+    kept = data.draw(st.lists(st.sampled_from(known), unique=True) if known else st.just([]))
+    fewer = {k: case[k] for k in kept}
+    assert flag_ids(ENGINE.assess(fewer)) <= flag_ids(ENGINE.assess(case))
+
+
+@MANY
+@given(cases())
+def test_no_self_care_when_any_red_flag_answer_is_yes(case):
+    flagged = [q.id for q in RED_FLAG_QUESTIONS if q.id in case and q.is_red_flag_answer(case[q.id])]
+    result = ENGINE.assess(case)
+    if flagged:
+        assert result.urgency is not Urgency.SELF_CARE, flagged
+        assert result.red_flags
+
+
+@settings(max_examples=300, deadline=None)
+@given(cases(), st.randoms(use_true_random=False))
+def test_same_case_same_assessment_whatever_order_engine_or_thread(case, rng):
+    expected = ENGINE.assess(case)
+    items = list(case.items())
+    rng.shuffle(items)
+    shuffled = dict(items)
+    assert ENGINE.assess(shuffled) == expected
+    assert SECOND_ENGINE.assess(shuffled) == expected
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        assert all(r == expected for r in pool.map(ENGINE.assess, [shuffled, case]))

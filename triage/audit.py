@@ -1,0 +1,261 @@
+"""Audit a vignette set for under-triage, as symptom-checker studies report it.
+
+A vignette is a case plus ``expected_urgency`` (the gold standard) and optional
+``expected_causes``. Definitions (see ``../shared/clinical/red-flags.md``):
+
+- appropriate: the advice equals the gold level;
+- over-triage: more urgent than gold; under-triage: less urgent (the unsafe error);
+- safe (Gilbert et al. 2020): at the gold level, more urgent, or at most one level less urgent;
+- cause recall: the share of expected causes that the assessment names.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, Iterable
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from .casefiles import parse_text, read_document
+from .engine import Engine
+from .errors import CaseError
+from .urgency import Urgency
+
+LEVELS = [u.value for u in Urgency]  # most urgent first
+
+
+class Vignette(BaseModel):
+    """A case with its gold-standard urgency and, optionally, the causes it should name."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str
+    expected_urgency: Urgency
+    expected_causes: list[str] = []
+    case: dict[str, Any]
+    source: str
+
+
+class Outcome(BaseModel):
+    """How the engine did on one vignette."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str
+    source: str
+    expected_urgency: Urgency
+    actual_urgency: Urgency
+    verdict: str  # appropriate | over | under
+    safe: bool
+    expected_causes: list[str]
+    missed_causes: list[str]
+    fired_rules: list[str]
+    red_flags: list[str]
+
+
+class AuditReport(BaseModel):
+    """The figures of an audit, and each vignette's outcome."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    vignettes: int
+    appropriate: int
+    over_triage: int
+    under_triage: int
+    safe: int
+    appropriate_rate: float
+    over_triage_rate: float
+    under_triage_rate: float
+    safe_rate: float
+    cause_recall: float | None
+    expected_causes: int
+    found_causes: int
+    levels: list[str]
+    confusion: dict[str, dict[str, int]]  # expected level -> actual level -> count
+    under_triaged: list[Outcome]
+    outcomes: list[Outcome]
+
+    @property
+    def serious_under_triage(self) -> list[Outcome]:
+        """Under-triaged vignettes whose gold level is emergency or urgent."""
+        return [o for o in self.under_triaged if o.expected_urgency in (Urgency.EMERGENCY, Urgency.URGENT)]
+
+
+def read_vignettes(paths: Iterable[str | os.PathLike]) -> list[Vignette]:
+    """Read vignettes from JSON, YAML (a record or a list) and JSONL files.
+
+    Raises :class:`CaseError` listing every bad record by file, record and field.
+    """
+    vignettes: list[Vignette] = []
+    problems: list[str] = []
+    for path in paths:
+        path = str(path)
+        try:
+            records = list(_records(path))
+        except CaseError as error:
+            problems.append(str(error))
+            continue
+        for source, record in records:
+            try:
+                vignettes.append(_vignette(record, source))
+            except CaseError as error:
+                problems.append(str(error))
+    seen: dict[str, str] = {}
+    for vignette in vignettes:
+        if vignette.id in seen:
+            problems.append(f"{vignette.source}: vignette {vignette.id!r}: id: duplicate (also at {seen[vignette.id]})")
+        seen.setdefault(vignette.id, vignette.source)
+    if problems:
+        raise CaseError(problems)
+    return vignettes
+
+
+def _records(path: str):
+    if path.endswith(".jsonl"):
+        try:
+            lines = Path(path).read_text(encoding="utf-8").splitlines()
+        except OSError as error:
+            raise CaseError([f"cannot read file: {error}"], path) from None
+        for number, line in enumerate(lines, start=1):
+            if line.strip():
+                yield f"{path}:{number}", parse_text(line, f"{path}:{number}", ".json")
+        return
+    data, source = read_document(path)
+    items = data if isinstance(data, list) else [data]
+    for number, item in enumerate(items, start=1):
+        yield (f"{source}#{number}" if isinstance(data, list) else source), item
+
+
+def _vignette(record: Any, source: str) -> Vignette:
+    if not isinstance(record, dict):
+        raise CaseError([f"a vignette must be a mapping, not {type(record).__name__}"], source)
+    record = dict(record)
+    vignette_id = record.get("id")
+    missing = [key for key in ("id", "expected_urgency") if record.get(key) is None]
+    if missing:
+        raise CaseError([f"field {key!r}: required" for key in missing], source, vignette_id)
+    expected = record.pop("expected_urgency")
+    causes = record.pop("expected_causes", []) or []
+    try:
+        return Vignette(id=str(vignette_id), expected_urgency=expected, expected_causes=causes, case=record, source=source)
+    except ValidationError as error:
+        problems = [f"field {'.'.join(map(str, e['loc']))}: {e['msg']}".replace("field expected_urgency", "field 'expected_urgency'") for e in error.errors()]
+        raise CaseError(problems, source, str(vignette_id)) from None
+
+
+def audit(vignettes: list[Vignette], engine: Engine) -> AuditReport:
+    """Assess every vignette and compare with its gold standard.
+
+    Raises :class:`CaseError` (naming the file, vignette and field) if a vignette's
+    answers are invalid, or it expects a cause the knowledge base does not know.
+    """
+    problems = []
+    outcomes = []
+    for vignette in vignettes:
+        unknown = [c for c in vignette.expected_causes if c not in engine.knowledge_base.causes]
+        if unknown:
+            problems.append(f"{vignette.source}: vignette {vignette.id!r}: field 'expected_causes': unknown cause {unknown[0]!r}")
+            continue
+        try:
+            result = engine.assess(vignette.case, source=vignette.source)
+        except CaseError as error:
+            problems.append(str(error))
+            continue
+        expected, actual = vignette.expected_urgency, result.urgency
+        verdict = "appropriate" if actual == expected else "over" if actual.rank > expected.rank else "under"
+        outcomes.append(
+            Outcome(
+                id=vignette.id,
+                source=vignette.source,
+                expected_urgency=expected,
+                actual_urgency=actual,
+                verdict=verdict,
+                safe=actual.rank >= expected.rank - 1,
+                expected_causes=vignette.expected_causes,
+                missed_causes=[c for c in vignette.expected_causes if c not in result.cause_ids],
+                fired_rules=[r.id for r in result.fired_rules],
+                red_flags=[f.id for f in result.red_flags],
+            )
+        )
+    if problems:
+        raise CaseError(problems)
+    return _report(outcomes)
+
+
+def _report(outcomes: list[Outcome]) -> AuditReport:
+    total = len(outcomes)
+
+    def rate(count: int) -> float:
+        return round(count / total, 4) if total else 0.0
+
+    count = {v: sum(o.verdict == v for o in outcomes) for v in ("appropriate", "over", "under")}
+    safe = sum(o.safe for o in outcomes)
+    expected_causes = sum(len(o.expected_causes) for o in outcomes)
+    found_causes = expected_causes - sum(len(o.missed_causes) for o in outcomes)
+    confusion = {e: {a: 0 for a in LEVELS} for e in LEVELS}
+    for outcome in outcomes:
+        confusion[outcome.expected_urgency.value][outcome.actual_urgency.value] += 1
+    return AuditReport(
+        vignettes=total,
+        appropriate=count["appropriate"],
+        over_triage=count["over"],
+        under_triage=count["under"],
+        safe=safe,
+        appropriate_rate=rate(count["appropriate"]),
+        over_triage_rate=rate(count["over"]),
+        under_triage_rate=rate(count["under"]),
+        safe_rate=rate(safe),
+        cause_recall=round(found_causes / expected_causes, 4) if expected_causes else None,
+        expected_causes=expected_causes,
+        found_causes=found_causes,
+        levels=LEVELS,
+        confusion=confusion,
+        under_triaged=[o for o in outcomes if o.verdict == "under"],
+        outcomes=outcomes,
+    )
+
+
+def render_report(report: AuditReport) -> str:
+    """The audit as a plain-text table, the way symptom-checker studies report it."""
+
+    def pct(value: float | None) -> str:
+        return "n/a" if value is None else f"{value * 100:.1f}%"
+
+    lines = [
+        f"Vignettes: {report.vignettes}",
+        f"  appropriate triage (exact level): {report.appropriate:>4}  {pct(report.appropriate_rate)}",
+        f"  over-triage (more urgent):        {report.over_triage:>4}  {pct(report.over_triage_rate)}",
+        f"  under-triage (less urgent):       {report.under_triage:>4}  {pct(report.under_triage_rate)}",
+        f"  safe advice (Gilbert et al. 2020): {report.safe:>3}  {pct(report.safe_rate)}",
+        f"  cause recall: {report.found_causes}/{report.expected_causes}  {pct(report.cause_recall)}",
+        "",
+        "Confusion matrix (rows: expected, columns: given)",
+    ]
+    width = max(len(level) for level in report.levels) + 2
+    lines.append(" " * width + "".join(f"{level:>{width}}" for level in report.levels))
+    for expected in report.levels:
+        row = report.confusion[expected]
+        lines.append(f"{expected:<{width}}" + "".join(f"{row[a]:>{width}}" for a in report.levels))
+    lines.append("")
+    if report.under_triaged:
+        lines.append(f"Under-triaged ({len(report.under_triaged)}):")
+        for o in report.under_triaged:
+            lines.append(f"  {o.id} ({o.source}): expected {o.expected_urgency.value}, given {o.actual_urgency.value}")
+            lines.append(f"    fired: {', '.join(o.fired_rules) or '-'}")
+            if o.red_flags:
+                lines.append(f"    red flags: {', '.join(o.red_flags)}")
+    else:
+        lines.append("Under-triaged: none")
+    missed = [o for o in report.outcomes if o.missed_causes]
+    if missed:
+        lines.append("")
+        lines.append(f"Missed causes ({len(missed)} vignettes):")
+        lines += [f"  {o.id}: {', '.join(o.missed_causes)}" for o in missed]
+    return "\n".join(lines)
+
+
+def report_json(report: AuditReport) -> str:
+    """The audit report as JSON (every figure and each vignette's outcome)."""
+    return json.dumps(report.model_dump(mode="json"), indent=2)

@@ -1,0 +1,33 @@
+"""``triage audit FILE...``: audit a vignette set for under-triage."""
+
+from __future__ import annotations
+
+import click
+
+from ..audit import audit as run_audit
+from ..audit import read_vignettes, render_report, report_json
+from .app import State, handle_errors, main
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--strict", is_flag=True, help="Exit 1 on any under-triage, not only of emergency or urgent vignettes.")
+@click.pass_obj
+@handle_errors
+def audit(state: State, files: tuple[str, ...], fmt: str, strict: bool) -> None:
+    """Audit vignettes (JSON, YAML or JSONL) against their expected urgency.
+
+    Prints appropriate, over- and under-triage, safe advice, cause recall, a
+    confusion matrix and each under-triaged vignette with what fired. Exits 1
+    when any emergency or urgent vignette is under-triaged (with --strict, on
+    any under-triage).
+    """
+    report = run_audit(read_vignettes(files), state.engine)
+    click.echo(report_json(report) if fmt == "json" else render_report(report))
+    failing = report.under_triaged if strict else report.serious_under_triage
+    if failing:
+        raise click.ClickException(
+            f"{len(failing)} vignette{'s' if len(failing) != 1 else ''} under-triaged: "
+            + ", ".join(o.id for o in failing)
+        )
