@@ -45,7 +45,8 @@ def test_an_empty_case_is_self_care_with_worsening_advice_and_disclaimer(engine)
 def test_urgency_is_the_most_urgent_fired_rule(engine):
     result = engine.assess({"lower_back_pain": True, "painful_urination": True, "weakness": "severe"})
     levels = {r.urgency for r in result.fired_rules if r.urgency}
-    assert levels == {Urgency.SELF_CARE, Urgency.WITHIN_24H, Urgency.URGENT}
+    assert {Urgency.SELF_CARE, Urgency.WITHIN_24H, Urgency.URGENT} <= levels
+    assert Urgency.EMERGENCY not in levels
     assert result.urgency is Urgency.URGENT
     assert result.action == Urgency.URGENT.action
 
