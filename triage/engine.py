@@ -16,6 +16,7 @@ from .assessment import Assessment
 from .case import CaseBase, validate_case
 from .compiler import Answers, Derived, compile_rules, strata
 from .conclusions import Firing, conclude
+from .fhir import case_from_questionnaire_response, is_fhir_resource
 from .knowledge import KnowledgeBase, Rule, load_knowledge_base
 
 
@@ -66,7 +67,13 @@ class Engine:
         return engine
 
     def validate(self, case: Any, source: str | None = None) -> CaseBase:
-        """Validate a mapping (or case) against this knowledge base's questions."""
+        """Validate a mapping (or case) against this knowledge base's questions.
+
+        A FHIR QuestionnaireResponse (a mapping with ``resourceType``) is read as
+        a case first, so every caller of ``assess`` accepts one.
+        """
+        if is_fhir_resource(case):
+            case = case_from_questionnaire_response(case, self.knowledge_base, source)
         return validate_case(self.knowledge_base.case_model, case, source)
 
     def assess(self, case: Any, source: str | None = None) -> Assessment:

@@ -11,6 +11,8 @@ from .app import main
 # Importing a command module registers its commands on main (one line each).
 from . import assess  # noqa: F401,E402
 from . import audit  # noqa: F401,E402
+from . import questions  # noqa: F401,E402
 from . import rules  # noqa: F401,E402
+from . import schema  # noqa: F401,E402
 
 __all__ = ["main"]

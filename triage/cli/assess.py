@@ -2,29 +2,35 @@
 
 from __future__ import annotations
 
+import json
+
 import click
 
 from ..casefiles import read_single_case
+from ..fhir import risk_assessment
 from ..render import render_text
 from .app import State, handle_errors, main, use_colour
 
 
 @main.command()
 @click.argument("file", metavar="FILE")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
-              help="text for people, json for programs.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "fhir"]), default="text", show_default=True,
+              help="text for people, json for programs, fhir for an HL7 FHIR R4 RiskAssessment.")
 @click.option("--explain", is_flag=True, help="Show the reasoning: each fired rule, what it matched, its sources.")
 @click.pass_obj
 @handle_errors
 def assess(state: State, file: str, fmt: str, explain: bool) -> None:
     """Assess the case in FILE (JSON or YAML; '-' reads standard input).
 
-    A case is a mapping of answers; a missing answer means unknown, never no.
+    A case is a mapping of answers, or a FHIR QuestionnaireResponse; a missing
+    answer means unknown, never no.
     Exits 1 with a message naming the file and field when the case is invalid.
     """
     case, source = read_single_case(file)
     assessment = state.engine.assess(case, source=source)
     if fmt == "json":
         click.echo(assessment.model_dump_json(indent=2))
+    elif fmt == "fhir":
+        click.echo(json.dumps(risk_assessment(assessment, state.knowledge_base, case), indent=2))
     else:
         click.echo(render_text(assessment, explain=explain, colour=use_colour()))

@@ -1,0 +1,30 @@
+"""``triage schema case|assessment``: print the JSON Schemas other services validate with."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from ..schemas import assessment_schema, case_schema
+from .app import State, handle_errors, main
+
+
+@main.group()
+def schema() -> None:
+    """Print JSON Schemas (2020-12) of the case and assessment formats."""
+
+
+@schema.command("case")
+@click.pass_obj
+@handle_errors
+def case(state: State) -> None:
+    """Print the JSON Schema of a case (the input), built from the questions in use."""
+    click.echo(json.dumps(case_schema(state.knowledge_base), indent=2))
+
+
+@schema.command("assessment")
+@handle_errors
+def assessment() -> None:
+    """Print the JSON Schema of an assessment (the output of 'assess --format json')."""
+    click.echo(json.dumps(assessment_schema(), indent=2))
