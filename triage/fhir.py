@@ -244,20 +244,22 @@ def _literal(test: FieldTest, negated: bool, questions: Mapping[str, Question]) 
     except (TypeError, StopIteration):  # a test that does not fit the question: cannot say it
         return _always(False)
 
+    def matching(values: list) -> list[dict]:
+        return _integer_tests(question, values, equals) if question.type == "integer" else [equals(v) for v in values]
+
     if not negated:
         if test.operator in (">=", "<=", ">", "<") and question.type == "integer":
-            return _Flat(({"question": linkid, "operator": test.operator, "answerInteger": test.operand},), "any", True)
-        if not holds:
+            tests = [{"question": linkid, "operator": test.operator, "answerInteger": test.operand}]
+        elif not holds:
             return _always(False)  # never true; FHIR cannot say "never", so enabling is the safe side
-        return _Flat(tuple(_integer_tests(question, holds, equals)) if question.type == "integer"
-                     else tuple(equals(v) for v in holds), "any", True)
-
-    # Not known to hold: unanswered, or answered with a value the test rejects.
-    rest = [value for value in domain if not test.holds_for(value)]
-    if len(rest) == len(domain):
-        return _always(True)  # holds for no answer, so its negation always holds
-    tests = [exists(False)]
-    tests += _integer_tests(question, rest, equals) if question.type == "integer" else [equals(v) for v in rest]
+        else:
+            tests = matching(holds)
+    else:
+        # Not known to hold: unanswered, or answered with a value the test rejects.
+        rest = [value for value in domain if value not in holds]
+        if not holds:
+            return _always(True)  # holds for no answer, so its negation always holds
+        tests = [exists(False)] + matching(rest)
     if len(tests) > _MAX_POINTS:
         return _always(False)
     return _Flat(tuple(tests), "any", True)
