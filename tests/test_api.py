@@ -9,9 +9,9 @@ import triage
 
 def test_public_names_are_exactly_the_intended_ones():
     assert sorted(triage.__all__) == sorted([
-        "AdviceItem", "Assessment", "Case", "CaseBase", "CaseError", "CauseFinding", "Engine", "Evidence",
-        "FiredRule", "KnowledgeBase", "KnowledgeBaseError", "RedFlag", "TriageError", "Urgency",
-        "__version__", "assess", "load_knowledge_base",
+        "AdviceItem", "AnswerError", "Assessment", "Case", "CaseBase", "CaseError", "CauseFinding", "Engine",
+        "Evidence", "FiredRule", "KnowledgeBase", "KnowledgeBaseError", "Prompt", "Questionnaire", "RedFlag",
+        "Reply", "Session", "Step", "TriageError", "Urgency", "__version__", "assess", "load_knowledge_base",
     ])
     for name in triage.__all__:
         assert getattr(triage, name) is not None
@@ -27,6 +27,7 @@ def test_public_callables_have_docstrings():
 def test_errors_share_one_root():
     assert issubclass(triage.CaseError, triage.TriageError)
     assert issubclass(triage.KnowledgeBaseError, triage.TriageError)
+    assert issubclass(triage.AnswerError, triage.TriageError)
 
 
 def test_urgency_levels_are_ordered_most_urgent_first():

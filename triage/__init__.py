@@ -18,6 +18,7 @@ from .case import CaseBase
 from .engine import Engine, assess
 from .errors import CaseError, KnowledgeBaseError, TriageError
 from .knowledge import KnowledgeBase, load_knowledge_base
+from .questionnaire import AnswerError, Prompt, Questionnaire, Reply, Session, Step
 from .urgency import Urgency
 
 try:
@@ -27,6 +28,7 @@ except PackageNotFoundError:  # running from a source tree that was never instal
 
 __all__ = [
     "AdviceItem",
+    "AnswerError",
     "Assessment",
     "Case",
     "CaseBase",
@@ -37,7 +39,12 @@ __all__ = [
     "FiredRule",
     "KnowledgeBase",
     "KnowledgeBaseError",
+    "Prompt",
+    "Questionnaire",
     "RedFlag",
+    "Reply",
+    "Session",
+    "Step",
     "TriageError",
     "Urgency",
     "__version__",

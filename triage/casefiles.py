@@ -1,4 +1,4 @@
-"""Reading case files: JSON or YAML, from a path or standard input.
+"""Reading and writing case files: JSON or YAML, from a path or standard input.
 
 Parsing problems become :class:`CaseError` naming the file (and line, for JSON
 syntax errors), so the command line can show them without a traceback.
@@ -6,8 +6,11 @@ syntax errors), so the command line can show them without a traceback.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -60,3 +63,27 @@ def read_single_case(path: str) -> tuple[dict, str]:
     if not isinstance(data, dict):
         raise CaseError([f"a case must be a mapping of field names to answers, not {type(data).__name__}"], source)
     return data, source
+
+
+def write_case(path: str | os.PathLike, case: dict[str, Any]) -> None:
+    """Write one case atomically: YAML for ``.yaml``/``.yml``, else JSON; ``None`` is written as null (unknown).
+
+    The file is written under a temporary name in the same directory and renamed into
+    place, so it is either complete or not there at all.
+    """
+    target = Path(path)
+    if target.suffix.lower() in (".yaml", ".yml"):
+        text = yaml.safe_dump(case, sort_keys=False, allow_unicode=True)
+    else:
+        text = json.dumps(case, indent=2, ensure_ascii=False) + "\n"
+    fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise

@@ -318,7 +318,48 @@ def check_references(kb: KnowledgeBase) -> list[str]:
                     )
                 else:
                     problems.append(f"questions.yaml: question {question.id}: ask_when: only field tests are allowed, not facts")
+    problems.extend(_detail_problems(kb))
     return problems
+
+
+def _detail_problems(kb: KnowledgeBase) -> list[str]:
+    """A ``detail`` question is asked only on request, so no urgency or red flag may rest on it.
+
+    Facts derived from a detail question count as detail too, so chaining cannot hide it.
+    """
+    detail = {q.id for q in kb.questions if q.detail}
+    if not detail:
+        return []
+    tainted_facts: set[str] = set()
+    changed = True
+    while changed:
+        changed = False
+        for rule in kb.rules:
+            if set(rule.spec.then.derive) - tainted_facts and _uses(rule, detail, tainted_facts):
+                tainted_facts |= set(rule.spec.then.derive)
+                changed = True
+    problems = []
+    for rule in kb.rules:
+        then = rule.spec.then
+        raises = (then.urgency is not None and then.urgency is not Urgency.SELF_CARE) or then.red_flags
+        used = _uses(rule, detail, tainted_facts)
+        if raises and used:
+            problems.append(
+                f"{rule.file}: rule {rule.id}: when: uses {', '.join(sorted(used))}, which only detail "
+                f"questions decide, to set urgency or a red flag (remove 'detail: true' from the question)"
+            )
+    return problems
+
+
+def _uses(rule: Rule, fields: set[str], facts: set[str]) -> set[str]:
+    """The fields in ``fields`` and facts in ``facts`` that a rule's condition tests."""
+    used = set()
+    for test in walk(rule.spec.when):
+        if isinstance(test, FieldTest) and test.field in fields:
+            used.add(test.field)
+        elif isinstance(test, FactTest) and test.fact in facts:
+            used.add(test.fact)
+    return used
 
 
 def _check_field_test(test: FieldTest, questions: dict[str, Question]) -> list[str]:

@@ -23,6 +23,10 @@ class Question(BaseModel):
 
     ``ask_when``, when given, says when the question is relevant (asked at all);
     the rules never depend on it, so a relevant-or-not question may still be answered.
+    ``required`` questions take no "don't know" in the questionnaire (a case may still
+    leave them unknown). ``detail`` questions only add causes or advice, never urgency
+    or a red flag (the knowledge base checks this); the questionnaire asks them last,
+    and only when the person chooses to answer more.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -36,6 +40,8 @@ class Question(BaseModel):
     choices: list[Choice] | None = None
     red_flag: Union[bool, list[Union[int, str]]] = False
     ask_when: Condition | None = None
+    required: bool = False
+    detail: bool = False
 
     @model_validator(mode="after")
     def _shape_fits_type(self) -> "Question":
@@ -49,6 +55,8 @@ class Question(BaseModel):
             raise ValueError("only choice questions take choices")
         if isinstance(self.red_flag, list) and not set(self.red_flag) <= set(self.values or ()):
             raise ValueError("red_flag lists values that are not among the choices")
+        if self.detail and (self.required or self.red_flag):
+            raise ValueError("a detail question cannot be required or a red flag")
         return self
 
     @property
