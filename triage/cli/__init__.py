@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from .app import main
 # Importing a command module registers its commands on main (one line each).
+from . import ask  # noqa: F401,E402
 from . import assess  # noqa: F401,E402
 from . import audit  # noqa: F401,E402
 from . import questions  # noqa: F401,E402
