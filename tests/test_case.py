@@ -45,6 +45,7 @@ def test_unknown_field_suggests_the_closest(engine):
         ("numbness", "some", "'none', 'tingling', 'numb'"),
         ("fever", "yes", "true or false"),
         ("trimester", 4, "one of 1, 2, 3"),
+        ("trimester", True, "one of 1, 2, 3"),
     ],
 )
 def test_bad_values_name_the_field_and_what_is_allowed(engine, field, value, expected):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 from typing import Annotated, Any, Literal, Mapping, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, create_model, model_validator
 
 from .errors import CaseError
 from .questions import Question
@@ -54,7 +54,18 @@ def _annotation(question: Question):
         return bool
     if question.type == "integer":
         return Annotated[int, Field(ge=question.min, le=question.max)]
-    return Literal[tuple(question.values)]  # type: ignore[valid-type]
+    # Literal alone would accept True for the value 1 (True == 1 in Python), so the
+    # answer's type is checked against the allowed values first.
+    return Annotated[Literal[tuple(question.values)], BeforeValidator(_exact_choice(question))]  # type: ignore[valid-type]
+
+
+def _exact_choice(question: Question):
+    def check(value):
+        if value is not None and not question.accepts(value):
+            raise ValueError(f"expected {question.describe_allowed()}")
+        return value
+
+    return check
 
 
 def build_case_model(questions: list[Question]) -> type[CaseBase]:
