@@ -178,6 +178,7 @@ def test_every_rule_example_is_reachable_through_the_questions(engine, rule_id, 
     ("weeks_pregnant", "0", 0), ("weeks_pregnant", "42", 42),
     ("weakness", "3", "severe"), ("weakness", "Mild", "mild"), ("weakness", "severe weakness", "severe"),
     ("trimester", "2", 2), ("sleep_position", "back", "back"),  # 'back' is a choice here; only 'b' goes back
+    ("weakness", "n", "none"), ("numbness", "no", "none"),  # "no" to a choice with a none option
 ])
 def test_typed_answers_are_understood(questionnaire, question_id, text, value):
     reply = questionnaire.interpret(question_id, text)
@@ -199,6 +200,11 @@ def test_an_invalid_reply_says_what_is_allowed(questionnaire, question_id, text,
     with pytest.raises(AnswerError, match="Please answer") as error:
         questionnaire.interpret(question_id, text)
     assert allowed in str(error.value) and repr(text) in str(error.value)
+
+
+def test_no_is_not_an_answer_to_a_choice_without_a_none_option(questionnaire):
+    with pytest.raises(AnswerError):
+        questionnaire.interpret("sleep_position", "n")
 
 
 def test_a_required_question_takes_no_dont_know(questionnaire):

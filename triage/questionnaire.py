@@ -288,7 +288,8 @@ def allowed_answers(question: Question) -> str:
     if question.type == "integer":
         return f"a whole number from {question.min} to {question.max}"
     names = ", ".join(str(v) for v in question.values)
-    return f"a number from 1 to {len(question.values)}, or one of: {names}"
+    no = " (n means none)" if "none" in question.values else ""
+    return f"a number from 1 to {len(question.values)}, or one of: {names}{no}"
 
 
 def _parse(question: Question, reply: str) -> Any:
@@ -306,6 +307,9 @@ def _parse(question: Question, reply: str) -> Any:
     for choice in question.choices:
         if reply in (str(choice.value).lower(), choice.label.lower()):
             return choice.value
+    # People answer "no" to "Are your leg muscles weak?": that is the choice "none".
+    if reply in NO and "none" in values:
+        return "none"
     return None
 
 
