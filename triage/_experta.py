@@ -34,10 +34,24 @@ try:
         Rule,
         W,
     )
+
+    # The internals triage.rete builds its tuned engine on (see there for why).
+    from experta.agenda import Agenda  # noqa: E402
+    from experta.fact import InitialFact  # noqa: E402
+    from experta.factlist import FactList  # noqa: E402
+    from experta.matchers.rete import ReteMatcher  # noqa: E402
+    from experta.matchers.rete.check import TypeCheck  # noqa: E402
+    from experta.matchers.rete.mixins import ChildNode, NoMemory  # noqa: E402
+    from experta.matchers.rete.nodes import ConflictSetNode  # noqa: E402
+    from experta.strategies import DepthStrategy  # noqa: E402
 finally:
     for _handler in list(_root.handlers):
         if _handler not in _handlers_before:
             _root.removeHandler(_handler)
     _root.setLevel(_level_before)
 
-__all__ = ["AND", "AS", "MATCH", "NOT", "OR", "Fact", "KnowledgeEngine", "L", "P", "Rule", "W"]
+__all__ = [
+    "AND", "AS", "MATCH", "NOT", "OR", "Fact", "KnowledgeEngine", "L", "P", "Rule", "W",
+    "Agenda", "ChildNode", "ConflictSetNode", "DepthStrategy", "FactList", "InitialFact", "NoMemory",
+    "ReteMatcher", "TypeCheck",
+]

@@ -1,35 +1,89 @@
 """Compile rule specs into experta rules; experta does the matching and chaining.
 
-Each case is declared as one ``Answers`` fact holding every known answer (unknown
-answers are simply absent, so no comparison on them can match). Rules that derive
+Each case is declared as one ``Answers`` fact holding its answers. Rules that derive
 facts declare ``Derived(name=...)`` facts, which other rules match: that is the
-chaining. A comparison becomes a constraint on the ``Answers`` fact, ``any``
-becomes experta's ``OR`` and a negated test becomes ``NOT``.
+chaining. Rules are ordered by stratum (salience), so a rule that tests that a fact
+is *not* derived fires only after every rule that could derive it has had its chance.
 
-Rules are ordered by stratum (salience), so a rule that tests that a fact is *not*
-derived fires only after every rule that could derive it has had its chance.
+How one rule becomes experta rules:
+
+1. Its condition is put in negation normal form and expanded into *branches*
+   (disjunctive normal form): each branch is a conjunction of tests and negated tests.
+   Each branch becomes one experta rule with the rule's action; a rule whose
+   ``any`` matches in several ways fires once per matching branch, and
+   :class:`~triage.conclusions.Firing` merges what the branches matched.
+2. In a branch, every test on answers, plain or negated, becomes a field constraint
+   of ONE ``Answers`` pattern; a fact test becomes a ``Derived`` pattern, or
+   ``NOT(Derived(...))`` when negated.
+
+Why this shape (measured; experta's Rete is pure Python, so every node a case's
+facts travel through costs microseconds):
+
+- One ``Answers`` pattern per branch means the answers are filtered by the alpha
+  network alone; joins are left for what needs them, the chaining on derived facts.
+  (One pattern per test would join the one ``Answers`` fact with itself.)
+- A negated answer test is a constraint too, not a NOT node: a case has exactly one
+  ``Answers`` fact, so "no Answers fact has fever == true" is the same as "the
+  Answers fact's fever is not true". For that, fields that some constraint accepts
+  when unknown are declared with the value ``None`` (see
+  :attr:`CompiledRules.declared_when_unknown`); every other unknown answer is simply
+  absent, so no constraint on it can match.
+- A field constraint is the set of answers it accepts, computed once from the
+  question's possible answers with :meth:`FieldTest.holds_for` (so what a test
+  means is defined in one place), and matched with the set's ``__contains__``.
+  Equal constraints are one and the same function, so experta shares their alpha
+  nodes between rules: most cases leave a rule after one or two cheap checks.
+- No variables are bound: what a branch matched is known when compiling (its
+  positive tests), so the action reads those answers from the ``Answers`` fact.
 """
 
 from __future__ import annotations
 
-from typing import Callable
+from dataclasses import dataclass
+from itertools import product
+from typing import Any, Callable, Iterable
 
-from ._experta import AND, AS, NOT, OR, Fact, P, Rule, W
+from ._experta import AS, NOT, Fact, P, Rule
 from .conditions import AllOf, AnyOf, FactTest, FieldTest, NotOf, negation_normal_form, walk
 from .errors import KnowledgeBaseError
 from .knowledge import Rule as LoadedRule
+from .questions import Question
 
-FIELD_PREFIX = "a__"
-FACT_PREFIX = "d__"
 TOP_SALIENCE = 1000
+ANSWERS = "answers"  # the name the matched Answers fact is passed to actions under
+LARGEST_TABLE = 4096  # questions with more possible answers get a predicate, not a set
 
 
 class Answers(Fact):
-    """Every known answer of one case, as one fact (unknown answers are absent)."""
+    """The answers of one case, as one fact (unknown answers absent, or None)."""
 
 
 class Derived(Fact):
     """A fact derived by a rule, matched by other rules: ``Derived(name=...)``."""
+
+
+@dataclass(frozen=True)
+class Branch:
+    """One way a rule can match: the answers and facts it matched, for the evidence."""
+
+    rule: LoadedRule
+    fields: tuple[str, ...]
+    facts: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CompiledRules:
+    """The experta rules for a knowledge base, and how to declare a case for them."""
+
+    rules: dict[str, Rule]
+    declared_when_unknown: frozenset[str]
+
+    def answers_fact(self, answers: dict[str, Any]) -> Answers:
+        """The ``Answers`` fact for a case's known answers."""
+        missing = self.declared_when_unknown.difference(answers)
+        if missing:
+            answers = {**dict.fromkeys(missing), **answers}
+        return Answers(**answers)
 
 
 def strata(rules: list[LoadedRule]) -> dict[str, int]:
@@ -64,71 +118,163 @@ def strata(rules: list[LoadedRule]) -> dict[str, int]:
     return result
 
 
-def compile_rules(rules: list[LoadedRule], action: Callable) -> dict[str, Rule]:
-    """Build one experta rule per rule spec, for the attributes of a ``KnowledgeEngine`` class.
+def compile_rules(rules: list[LoadedRule], questions: Iterable[Question], action: Callable) -> CompiledRules:
+    """Build the experta rules for the attributes of a ``KnowledgeEngine`` class.
 
-    ``action(engine, rule, bindings)`` runs each time a rule (or one ``any``
-    branch of it) fires; ``bindings`` maps ``a__<field>`` to matched answers and
-    ``d__<fact>`` to matched derived facts. Fresh experta objects are built on
-    every call, because experta's rules remember the last engine that used them:
-    each engine class must have its own.
+    ``action(engine, branch, answers)`` runs each time a branch of a rule fires;
+    ``answers`` is the matched ``Answers`` fact (None when the branch tests no
+    answer). Fresh experta objects are built on every call, because experta's rules
+    remember the last engine that used them: each engine class must have its own.
     """
     levels = strata(rules)
-    compiled = {}
+    constraints = _Constraints({q.id: q for q in questions})
+    compiled: dict[str, Rule] = {}
     for rule in rules:
-        conditions = _conjunction(negation_normal_form(rule.spec.when))
-        compiled[f"rule_{rule.order:04d}_{rule.id}"] = Rule(
-            *conditions, salience=TOP_SALIENCE - levels[rule.id]
-        )(_make_action(action, rule))
-    return compiled
+        branches = _distinct(branches_of(negation_normal_form(rule.spec.when)))
+        elements = [_elements(branch, constraints) for branch in branches]
+        matchable = [(branch, els) for branch, els in zip(branches, elements) if els is not None]
+        for number, (branch, els) in enumerate(matchable, start=1):
+            name = f"rule_{rule.order:04d}_{rule.id}" + (f"_{number}" if len(matchable) > 1 else "")
+            positive = [t for t, negated in branch if not negated]
+            evidence = Branch(
+                rule=rule,
+                fields=tuple(dict.fromkeys(
+                    t.field for t in positive
+                    if isinstance(t, FieldTest) and not (t.operator == "known" and t.operand is False)
+                )),
+                facts=tuple(dict.fromkeys(t.fact for t in positive if isinstance(t, FactTest))),
+            )
+            compiled[name] = Rule(*els, salience=TOP_SALIENCE - levels[rule.id])(_make_action(action, evidence))
+    return CompiledRules(compiled, frozenset(constraints.nullable))
 
 
-def _make_action(action: Callable, rule: LoadedRule) -> Callable:
-    def fire(engine, **bindings):
-        action(engine, rule, bindings)
+Literal = tuple  # (FieldTest | FactTest, negated: bool)
 
-    fire.__name__ = f"fire_{rule.id}"
-    fire.__doc__ = rule.spec.title
+
+def branches_of(condition) -> list[list[Literal]]:
+    """The branches of a condition in negation normal form: its disjunctive normal form.
+
+    Each branch is a list of ``(test, negated)``; the condition holds when all the
+    literals of at least one branch hold.
+    """
+    if isinstance(condition, (FieldTest, FactTest)):
+        return [[(condition, False)]]
+    if isinstance(condition, NotOf):
+        return [[(condition.not_, True)]]
+    if isinstance(condition, AnyOf):
+        return [branch for child in condition.any for branch in branches_of(child)]
+    assert isinstance(condition, AllOf)
+    return [
+        [literal for part in parts for literal in part]
+        for parts in product(*(branches_of(child) for child in condition.all))
+    ]
+
+
+def _distinct(branches: list[list[Literal]]) -> list[list[Literal]]:
+    """Drop repeated branches (they would fire the same rule twice on the same facts)."""
+    seen, result = set(), []
+    for branch in branches:
+        key = tuple(sorted({_literal_key(literal) for literal in branch}))
+        if key not in seen:
+            seen.add(key)
+            result.append(branch)
+    return result
+
+
+def _literal_key(literal: Literal) -> tuple:
+    test, negated = literal
+    if isinstance(test, FactTest):
+        return ("fact", test.fact, negated)
+    return ("field", test.field, test.operator, repr(test.operand), negated)
+
+
+def _make_action(action: Callable, branch: Branch) -> Callable:
+    def fire(engine, answers=None):
+        action(engine, branch, answers)
+
+    fire.__name__ = f"fire_{branch.rule.id}"
+    fire.__doc__ = branch.rule.spec.title
     return fire
 
 
-def _conjunction(condition) -> list:
-    """The experta conditional elements that all must hold for ``condition`` (in NNF)."""
-    children = condition.all if isinstance(condition, AllOf) else [condition]
-    constraints: dict[str, object] = {}  # field -> constraint, all on the one Answers fact
-    elements: list = []
-    for child in children:
-        if isinstance(child, AllOf):
-            elements.extend(_conjunction(child))
-        elif isinstance(child, AnyOf):
-            elements.append(OR(*[AND(*_conjunction(branch)) for branch in child.any]))
-        elif isinstance(child, FactTest):
-            elements.append(getattr(AS, FACT_PREFIX + child.fact) << Derived(name=child.fact))
-        elif isinstance(child, NotOf):
-            elements.append(_negated(child.not_))
-        elif child.operator == "known" and child.operand is False:
-            elements.append(NOT(Answers(**{child.field: W()})))
+def _elements(branch: list[Literal], constraints: "_Constraints") -> list | None:
+    """The experta conditional elements of one branch; None when it can never match."""
+    by_field: dict[str, list[Literal]] = {}
+    facts: list[str] = []
+    absent: list[str] = []
+    for test, negated in branch:
+        if isinstance(test, FactTest):
+            (absent if negated else facts).append(test.fact)
         else:
-            constraint = _constraint(child)
-            existing = constraints.get(child.field)
-            constraints[child.field] = (
-                W(FIELD_PREFIX + child.field) & constraint if existing is None else existing & constraint
-            )
-    if constraints:
-        elements.insert(0, Answers(**constraints))
+            by_field.setdefault(test.field, []).append((test, negated))
+    pattern = {}
+    for field, literals in by_field.items():
+        constraint = constraints.get(field, literals)
+        if constraint is False:
+            return None  # contradictory tests: no answer satisfies them all
+        if constraint is not True:
+            pattern[field] = constraint
+    if set(facts) & set(absent):
+        return None  # a fact both derived and not derived
+    elements: list = []
+    if pattern:
+        elements.append(getattr(AS, ANSWERS) << Answers(**pattern))
+    elements.extend(Derived(name=fact) for fact in dict.fromkeys(facts))
+    elements.extend(NOT(Derived(name=fact)) for fact in dict.fromkeys(absent))
     return elements
 
 
-def _negated(test):
-    if isinstance(test, FactTest):
-        return NOT(Derived(name=test.fact))
-    if test.operator == "known":
-        # not known: true  -> unanswered;  not known: false -> answered
-        return NOT(Answers(**{test.field: W()})) if test.operand else Answers(**{test.field: W()})
-    return NOT(Answers(**{test.field: _constraint(test)}))
+def literal_holds(test: FieldTest, negated: bool, value: Any) -> bool:
+    """Whether an answer (``None`` for unknown) satisfies a field test, or its negation.
+
+    A comparison on an unknown answer is never true; ``known: false`` holds only
+    for an unknown one; a negated test holds exactly when the test does not.
+    """
+    if value is None:
+        holds = test.operator == "known" and test.operand is False
+    else:
+        holds = test.holds_for(value)
+    return holds != negated
 
 
-def _constraint(test: FieldTest):
-    if test.operator == "known":
-        return W()
-    return P(test.holds_for)
+class _Constraints:
+    """Field constraints, one shared experta predicate per distinct set of accepted answers."""
+
+    def __init__(self, questions: dict[str, Question]):
+        self.questions = questions
+        self.nullable: set[str] = set()
+        self._predicates: dict[tuple, P] = {}
+
+    def get(self, field: str, literals: list[Literal]):
+        """The constraint for ``literals`` on ``field``: a ``P``, or True (always) / False (never)."""
+        domain = _possible_answers(self.questions[field])
+        if domain is None:  # too many possible answers to tabulate
+            key = (field, tuple(sorted(_literal_key(literal) for literal in literals)))
+            accepts_unknown = all(literal_holds(t, n, None) for t, n in literals)
+            if key not in self._predicates:
+                self._predicates[key] = P(lambda value: all(literal_holds(t, n, value) for t, n in literals))
+        else:
+            accepted = frozenset(v for v in (*domain, None) if all(literal_holds(t, n, v) for t, n in literals))
+            if not accepted:
+                return False
+            if len(accepted) == len(domain) + 1:
+                return True
+            accepts_unknown = None in accepted
+            key = (field, accepted)
+            if key not in self._predicates:
+                # The set's own __contains__: the cheapest test experta can call.
+                self._predicates[key] = P(accepted.__contains__)
+        if accepts_unknown:
+            self.nullable.add(field)
+        return self._predicates[key]
+
+
+def _possible_answers(question: Question) -> tuple | None:
+    """Every valid answer to a question, or None when there are too many to list."""
+    if question.type == "boolean":
+        return (True, False)
+    if question.type == "integer":
+        if question.max - question.min + 1 > LARGEST_TABLE:
+            return None
+        return tuple(range(question.min, question.max + 1))
+    return tuple(question.values)

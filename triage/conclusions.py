@@ -1,8 +1,18 @@
-"""Turn the rules that fired for a case into an :class:`Assessment`.
+"""Turn the rules that fired for a case into an :class:`Assessment` (or its short summary).
 
 Ordering is deterministic: causes and red flags by urgency (most urgent first),
 then by the order of the rules in the knowledge base, so a red flag always leads
 and is never hidden behind a likelier benign cause.
+
+:func:`summarise` gives the urgency and the ids of causes, red flags and advice,
+which is all ``triage batch`` writes by default; :func:`conclude` gives the whole
+assessment. Both order the rules with :func:`_ranked`, so a summary always
+matches the assessment of the same case.
+
+The result models are built with ``model_construct`` (no validation): everything
+in them comes from the knowledge base, which was validated when it was loaded,
+or from the case's validated answers. Validating again is most of the cost of
+an assessment and could find nothing.
 """
 
 from __future__ import annotations
@@ -18,7 +28,6 @@ from .assessment import (
     KnowledgeBaseInfo,
     RedFlag,
 )
-from .compiler import FACT_PREFIX, FIELD_PREFIX
 from .knowledge import KnowledgeBase, Rule
 from .urgency import Urgency
 
@@ -31,27 +40,60 @@ class Firing:
     answers: dict = field(default_factory=dict)
     facts: list = field(default_factory=list)
 
-    def add(self, bindings: dict) -> None:
-        for name, value in bindings.items():
-            if name.startswith(FIELD_PREFIX):
-                self.answers[name[len(FIELD_PREFIX):]] = value
-            elif name.startswith(FACT_PREFIX) and name[len(FACT_PREFIX):] not in self.facts:
-                self.facts.append(name[len(FACT_PREFIX):])
+    def add(self, answers: dict, facts) -> None:
+        """Add what one branch of the rule matched: answers by field, and derived facts."""
+        self.answers.update(answers)
+        for fact in facts:
+            if fact not in self.facts:
+                self.facts.append(fact)
 
     @property
     def urgency(self) -> Urgency:
         return self.rule.spec.then.urgency or Urgency.SELF_CARE
 
     def evidence(self) -> list[Evidence]:
-        found = [Evidence(field=k, value=v) for k, v in sorted(self.answers.items())]
-        return found + [Evidence(fact=f) for f in sorted(self.facts)]
+        found = [Evidence.model_construct(field=k, value=v) for k, v in sorted(self.answers.items())]
+        return found + [Evidence.model_construct(fact=f) for f in sorted(self.facts)]
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The short form of an assessment: its urgency and the ids it names, in its order."""
+
+    urgency: Urgency
+    causes: tuple[str, ...]
+    red_flags: tuple[str, ...]
+    advice: tuple[str, ...]
+
+
+def _ranked(firings: list[Firing]) -> tuple[list[Firing], list[Firing]]:
+    """The firings in knowledge-base order, and most urgent first (then knowledge-base order)."""
+    in_order = sorted(firings, key=lambda f: f.rule.order)
+    by_urgency = sorted(in_order, key=lambda f: -f.urgency.rank)  # stable: kb order within a level
+    return in_order, by_urgency
+
+
+def _urgency(firings: list[Firing]) -> Urgency:
+    return Urgency.most_urgent(f.rule.spec.then.urgency for f in firings if f.rule.spec.then.urgency)
+
+
+def summarise(firings: list[Firing]) -> Summary:
+    """The urgency and the ids of the causes, red flags and advice, as :func:`conclude` orders them."""
+    _, by_urgency = _ranked(firings)
+    thens = [f.rule.spec.then for f in by_urgency]
+    return Summary(
+        urgency=_urgency(firings),
+        causes=tuple(dict.fromkeys(c for then in thens for c in then.causes)),
+        red_flags=tuple(dict.fromkeys(flag.id for then in thens for flag in then.red_flags)),
+        advice=tuple(dict.fromkeys(a for then in thens for a in then.advice)),
+    )
 
 
 def conclude(kb: KnowledgeBase, case_id: str | None, firings: list[Firing]) -> Assessment:
     """Build the assessment for a case from the rules that fired (any order)."""
-    firings = sorted(firings, key=lambda f: f.rule.order)
-    by_urgency = sorted(firings, key=lambda f: -f.urgency.rank)  # stable: kb order within a level
-    urgency = Urgency.most_urgent(f.rule.spec.then.urgency for f in firings if f.rule.spec.then.urgency)
+    firings, by_urgency = _ranked(firings)
+    urgency = _urgency(firings)
+    evidence = {f.rule.id: f.evidence() for f in firings}
 
     causes: dict[str, dict] = {}
     for firing in by_urgency:
@@ -60,7 +102,7 @@ def conclude(kb: KnowledgeBase, case_id: str | None, firings: list[Firing]) -> A
                 cause_id, {"urgency": firing.urgency, "evidence": [], "rules": [], "sources": []}
             )
             entry["rules"].append(firing.rule.id)
-            for item in firing.evidence():
+            for item in evidence[firing.rule.id]:
                 if item not in entry["evidence"]:
                     entry["evidence"].append(item)
             for source in firing.rule.spec.sources:
@@ -70,33 +112,32 @@ def conclude(kb: KnowledgeBase, case_id: str | None, firings: list[Firing]) -> A
     red_flags: dict[str, RedFlag] = {}
     for firing in by_urgency:
         for flag in firing.rule.spec.then.red_flags:
-            red_flags.setdefault(flag.id, RedFlag(id=flag.id, reason=flag.reason, urgency=firing.urgency, rule=firing.rule.id))
+            if flag.id not in red_flags:
+                red_flags[flag.id] = RedFlag.model_construct(
+                    id=flag.id, reason=flag.reason, urgency=firing.urgency, rule=firing.rule.id
+                )
 
-    advice_ids: list[str] = []
-    for firing in by_urgency:
-        for advice_id in firing.rule.spec.then.advice:
-            if advice_id not in advice_ids:
-                advice_ids.append(advice_id)
+    advice_ids = dict.fromkeys(a for f in by_urgency for a in f.rule.spec.then.advice)
 
-    return Assessment(
+    return Assessment.model_construct(
         case_id=case_id,
         urgency=urgency,
         action=urgency.action,
         causes=[
-            CauseFinding(id=cid, label=kb.causes[cid].label, **entry) for cid, entry in causes.items()
+            CauseFinding.model_construct(id=cid, label=kb.causes[cid].label, **entry) for cid, entry in causes.items()
         ],
         red_flags=list(red_flags.values()),
         advice=[
-            AdviceItem(id=a.id, text=a.text, evidence=a.evidence, sources=list(a.sources))
+            AdviceItem.model_construct(id=a.id, text=a.text, evidence=a.evidence, sources=list(a.sources))
             for a in (kb.advice[i] for i in advice_ids)
         ],
         fired_rules=[
-            FiredRule(
+            FiredRule.model_construct(
                 id=f.rule.id,
                 pack=f.rule.pack,
                 title=f.rule.spec.title,
                 urgency=f.rule.spec.then.urgency,
-                matched=f.evidence(),
+                matched=evidence[f.rule.id],
                 derived=list(f.rule.spec.then.derive),
                 sources=list(f.rule.spec.sources),
             )
@@ -104,5 +145,5 @@ def conclude(kb: KnowledgeBase, case_id: str | None, firings: list[Firing]) -> A
         ],
         worsening_advice=list(kb.manifest.worsening_advice),
         disclaimer=kb.manifest.disclaimer,
-        knowledge_base=KnowledgeBaseInfo(name=kb.name, version=kb.version, packs=list(kb.packs)),
+        knowledge_base=KnowledgeBaseInfo.model_construct(name=kb.name, version=kb.version, packs=list(kb.packs)),
     )

@@ -9,39 +9,15 @@ assesses. One :class:`Engine` can therefore be shared by many threads.
 from __future__ import annotations
 
 import threading
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any, Iterable, Iterator
 
-from ._experta import KnowledgeEngine
 from .assessment import Assessment
 from .case import CaseBase, validate_case
-from .compiler import Answers, Derived, compile_rules, strata
+from .compiler import compile_rules, strata
 from .conclusions import Firing, conclude
 from .fhir import case_from_questionnaire_response, is_fhir_resource
-from .knowledge import KnowledgeBase, Rule, load_knowledge_base
-
-
-class _RuleEngine(KnowledgeEngine):
-    """Base of the generated experta engine classes: collects what fired."""
-
-    def _collect(self, rule: Rule, bindings: dict) -> None:
-        firing = self.firings.get(rule.id)
-        if firing is None:
-            firing = self.firings[rule.id] = Firing(rule)
-            for fact in rule.spec.then.derive:
-                self.declare(Derived(name=fact))
-        firing.add(bindings)
-
-    def evaluate(self, answers: Mapping[str, Any]) -> list[Firing]:
-        """Run the rules on one case's known answers; return what fired."""
-        self.firings: dict[str, Firing] = {}
-        self.reset()
-        self.declare(Answers(**answers))
-        self.run()
-        return list(self.firings.values())
-
-
-def _on_fire(engine: _RuleEngine, rule: Rule, bindings: dict) -> None:
-    engine._collect(rule, bindings)
+from .knowledge import KnowledgeBase, load_knowledge_base
+from .rete import RuleEngine, engine_class
 
 
 class Engine:
@@ -57,12 +33,13 @@ class Engine:
         strata(self.knowledge_base.rules)  # fail now, not in the first thread, on cyclic facts
         self._local = threading.local()
 
-    def _rule_engine(self) -> _RuleEngine:
+    def _rule_engine(self) -> RuleEngine:
         engine = getattr(self._local, "engine", None)
         if engine is None:
             # A fresh class (and fresh experta rules) per thread: experta rule
             # objects remember the engine that last used them.
-            cls = type("TriageRuleEngine", (_RuleEngine,), compile_rules(self.knowledge_base.rules, _on_fire))
+            kb = self.knowledge_base
+            cls = engine_class(lambda action: compile_rules(kb.rules, kb.questions, action))
             engine = self._local.engine = cls()
         return engine
 
@@ -79,8 +56,11 @@ class Engine:
     def assess(self, case: Any, source: str | None = None) -> Assessment:
         """Assess one case (a mapping or a case model); raises :class:`CaseError` if invalid."""
         valid = self.validate(case, source)
-        firings = self._rule_engine().evaluate(valid.answers())
-        return conclude(self.knowledge_base, valid.id, firings)
+        return conclude(self.knowledge_base, valid.id, self.fire(valid))
+
+    def fire(self, case: CaseBase) -> list[Firing]:
+        """Run the rules on a validated case: the rules that fired, with what each matched."""
+        return self._rule_engine().evaluate(case.answers())
 
     def assess_all(self, cases: Iterable[Any]) -> Iterator[Assessment]:
         """Assess cases one after another in this thread, in order."""
