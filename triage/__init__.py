@@ -18,6 +18,7 @@ from .case import CaseBase
 from .engine import Engine, assess
 from .errors import CaseError, KnowledgeBaseError, TriageError
 from .knowledge import KnowledgeBase, load_knowledge_base
+from .parallel import assess_many
 from .questionnaire import AnswerError, Prompt, Questionnaire, Reply, Session, Step
 from .urgency import Urgency
 
@@ -49,6 +50,7 @@ __all__ = [
     "Urgency",
     "__version__",
     "assess",
+    "assess_many",
     "load_knowledge_base",
 ]
 

@@ -79,11 +79,15 @@ class CompiledRules:
     declared_when_unknown: frozenset[str]
 
     def answers_fact(self, answers: dict[str, Any]) -> Answers:
-        """The ``Answers`` fact for a case's known answers."""
+        """The ``Answers`` fact for a case's known (validated) answers."""
+        fact = Answers()
+        # Filled as a dict: Fact.__setitem__ would pass each value through experta's
+        # freeze(), which returns answers (bools, ints and strings) unchanged.
         missing = self.declared_when_unknown.difference(answers)
         if missing:
-            answers = {**dict.fromkeys(missing), **answers}
-        return Answers(**answers)
+            dict.update(fact, dict.fromkeys(missing))
+        dict.update(fact, answers)
+        return fact
 
 
 def strata(rules: list[LoadedRule]) -> dict[str, int]:

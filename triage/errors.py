@@ -43,6 +43,11 @@ class CaseError(TriageError):
         body = "; ".join(self.problems)
         return f"{prefix}: {body}" if prefix else body
 
+    def __reduce__(self):
+        # Pickle with the constructor's arguments (the default would pass the message),
+        # so a CaseError can come back from a worker process.
+        return (type(self), (self.problems, self.source, self.case_id))
+
     def located(self, source: str | None = None, case_id: str | None = None) -> "CaseError":
         """Return a copy that also names where the case came from."""
         return CaseError(self.problems, source or self.source, case_id or self.case_id)

@@ -66,7 +66,11 @@ class _Matcher(ReteMatcher):
         initial = [n for n in nodes if isinstance(getattr(n, "matcher", None), TypeCheck) and n.matcher.fact_type is InitialFact]
         # experta adds InitialFact to the alpha network whether or not a rule uses it;
         # a rule uses it when the node matching it feeds more than its own capture.
+        # When none does, InitialFact is not declared and its branch is cut off,
+        # so no fact has to be tested against it.
         self.uses_initial_fact = any(child.node.children for node in initial for child in node.children)
+        if not self.uses_initial_fact:
+            self.root_node.children[:] = [c for c in self.root_node.children if c.node not in initial]
 
     def _nodes(self) -> list:
         """Every node once, depth first, in the order ReteMatcher walks them."""

@@ -12,6 +12,7 @@ from .app import main
 from . import ask  # noqa: F401,E402
 from . import assess  # noqa: F401,E402
 from . import audit  # noqa: F401,E402
+from . import batch  # noqa: F401,E402
 from . import questions  # noqa: F401,E402
 from . import rules  # noqa: F401,E402
 from . import schema  # noqa: F401,E402

@@ -1,0 +1,187 @@
+"""``triage batch``: one record per case, broken cases named, same results as ``triage assess``."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from triage.batch import read_inputs
+from triage.cli import main
+from triage.cli.batch import Progress
+from conftest import EXAMPLES, REPO
+from test_parallel import random_cases
+
+MIXED = EXAMPLES / "batch" / "mixed"
+VALID = EXAMPLES / "batch" / "valid"
+BROKEN = {  # source -> what the error must name
+    "cases.csv:4": "field 'weakness': 'very' is not a valid answer",
+    "cases.jsonl:3": "field 'leg_cramp': unknown field (did you mean 'leg_cramps'?)",
+    "cases.jsonl:5": "not valid JSON",
+    "more/list.json:2": "trimester 1 disagrees with weeks_pregnant 30",
+}
+
+
+def run(*args, input=None):
+    return CliRunner().invoke(main, ["batch", *args], input=input, catch_exceptions=False)
+
+
+def records(output: str) -> list[dict]:
+    return [json.loads(line) for line in output.splitlines()]
+
+
+def test_a_mixed_batch_writes_one_record_per_case_names_each_broken_one_and_exits_1(engine):
+    result = run(str(MIXED), "--workers", "2")
+    assert result.exit_code == 1
+    out = records(result.stdout)
+    entries = list(read_inputs([str(MIXED)]))
+    assert [r["source"] for r in out] == [e.source for e in entries]  # one record per case, in order
+    broken = {r["source"].replace(f"{MIXED}/", ""): r for r in out if r["error"]}
+    assert set(broken) == set(BROKEN)
+    for source, message in BROKEN.items():
+        assert message in broken[source]["error"] and broken[source]["urgency"] is None
+        assert f"{source}: {message}" in result.stderr.replace(f"{MIXED}/", "")
+    assert "14 cases" in result.stderr and "4 errors" in result.stderr
+
+
+def test_every_good_case_matches_triage_assess(engine):
+    out = [r for r in records(run(str(MIXED), "-q").stdout) if not r["error"]]
+    assert len(out) == 10
+    for record in out:
+        path, _, item = record["source"].rpartition(":")
+        entry = next(e for e in read_inputs([path if item.isdigit() else record["source"]]) if e.source == record["source"])
+        case = json.loads(entry.payload) if isinstance(entry.payload, bytes) else entry.payload
+        if path.endswith(".csv"):
+            from triage.batch import case_from_row
+
+            case = case_from_row(case, engine.knowledge_base.question_by_id)
+        expected = engine.assess(case)
+        assert record["case_id"] == (expected.case_id or record["source"])
+        assert record["urgency"] == expected.urgency.value
+        assert record["causes"] == expected.cause_ids
+        assert record["red_flags"] == [f.id for f in expected.red_flags]
+        assert record["advice"] == [a.id for a in expected.advice]
+
+
+def test_a_yaml_case_file_gives_the_same_as_triage_assess_on_it():
+    path = MIXED / "more" / "one.yaml"
+    assessed = json.loads(CliRunner().invoke(main, ["assess", "--format", "json", str(path)]).stdout)
+    [record] = records(run(str(path)).stdout)
+    assert record["urgency"] == assessed["urgency"] and record["causes"] == [c["id"] for c in assessed["causes"]]
+
+
+def test_two_workers_write_exactly_what_one_writes(tmp_path, kb):
+    path = tmp_path / "many.jsonl"
+    path.write_text("".join(json.dumps(c) + "\n" for c in random_cases(kb, 700, seed=3)))
+    one = run(str(path), "--workers", "1", "-q")
+    two = run(str(path), "--workers", "2", "-q")
+    assert one.exit_code == two.exit_code == 0
+    assert one.stdout == two.stdout and len(one.stdout.splitlines()) == 700
+
+
+def test_output_file_csv_and_json_formats(tmp_path):
+    out = tmp_path / "out.csv"
+    result = run(str(VALID), "--format", "csv", "-o", str(out))
+    assert result.exit_code == 0 and result.stdout == ""
+    rows = list(csv.DictReader(io.StringIO(out.read_text())))
+    assert [r["case_id"] for r in rows] == ["v4", "v5", "v1", "v2", "v3"]
+    assert rows[4]["urgency"] == "urgent" and "leg_weakness" in rows[4]["red_flags"].split()
+    data = json.loads(run(str(VALID), "--format", "json").stdout)
+    assert [r["case_id"] for r in data] == ["v4", "v5", "v1", "v2", "v3"]
+
+
+def test_full_adds_the_whole_assessment(engine):
+    [record, *_] = records(run(str(VALID / "cases.jsonl"), "--full").stdout)
+    expected = engine.assess({"id": "v1", "weeks_pregnant": 31, "leg_cramps": True, "night_cramps": True})
+    assert record["assessment"] == json.loads(expected.model_dump_json())
+
+
+def test_interrupted_run_leaves_no_output_file(tmp_path, monkeypatch):
+    import triage.parallel
+
+    def interrupted(*args, **kwargs):
+        yield triage.parallel.ChunkRecords(["{}\n"], {}, [])
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(triage.parallel, "batch_records", interrupted)
+    out = tmp_path / "out.jsonl"
+    result = CliRunner().invoke(main, ["batch", str(VALID), "-o", str(out)])
+    assert result.exit_code != 0
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_standard_input_is_read_as_jsonl():
+    result = run("-", "-q", input='{"id": "s1", "leg_cramps": true}\n{"id": "s2", "fever": "yes"}\n')
+    assert result.exit_code == 1
+    assert [(r["case_id"], r["source"]) for r in records(result.stdout)] == [("s1", "<stdin>:1"), ("s2", "<stdin>:2")]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--format", "csv", "--full", "x"], ["--format", "xml", "x"], [], ["--workers", "0", "x"], ["--workers", "2", "--dask", "a", "x"]],
+)
+def test_usage_errors_exit_2(args):
+    assert CliRunner().invoke(main, ["batch", *args]).exit_code == 2
+
+
+def test_exit_status_is_documented_in_the_help():
+    help_text = run("--help").stdout
+    assert "Exit status: 0 when every case was assessed; 1 when any case was invalid or" in help_text
+
+
+def test_no_progress_bar_when_stderr_is_not_a_terminal():
+    result = run(str(VALID))
+    assert "\r" not in result.stderr and "5 cases" in result.stderr
+    assert run(str(VALID), "-q").stderr == ""
+
+
+def test_the_progress_bar_draws_on_a_terminal_after_its_delay():
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    stream = Terminal()
+    progress = Progress(total_bytes=1000, enabled=True, stream=stream)
+    progress.show(10)
+    assert stream.getvalue() == ""  # short runs stay quiet
+    progress.started -= Progress.DELAY
+    progress.read(500)
+    progress.show(10)
+    assert "50%" in stream.getvalue() and "10 cases" in stream.getvalue()
+    progress.clear()
+    assert stream.getvalue().endswith("\r\033[K")
+
+
+def test_the_console_script_runs_a_batch_in_worker_processes(tmp_path, kb):
+    # A real process (not CliRunner), so worker processes start as they do for users.
+    path = tmp_path / "many.jsonl"
+    path.write_text("".join(json.dumps(c) + "\n" for c in random_cases(kb, 600, seed=4)))
+    out = tmp_path / "out.jsonl"
+    result = subprocess.run([sys.executable, "-m", "triage", "batch", str(path), "--workers", "2", "-o", str(out)],
+                            cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert len(out.read_text().splitlines()) == 600 and "600 cases" in result.stderr
+
+
+def test_dask_cluster_gives_the_same_records(tmp_path, kb):
+    import distributed  # in the test extra, so this test runs in CI
+    from dask import bag
+
+    import triage
+    from triage.parallel import assess_bag
+
+    path = tmp_path / "many.jsonl"
+    path.write_text("".join(json.dumps(c) + "\n" for c in random_cases(kb, 600, seed=5)))
+    local = run(str(path), "--workers", "1", "-q")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+        on_dask = run(str(path), "--dask", cluster.scheduler_address, "-q")
+        cases = random_cases(kb, 40, seed=6)
+        with distributed.Client(cluster):
+            assessed = assess_bag(bag.from_sequence(cases, npartitions=3), kb).compute()
+    assert on_dask.exit_code == 0 and on_dask.stdout == local.stdout
+    assert assessed == list(triage.assess_many(cases, workers=1, knowledge_base=kb))

@@ -1,0 +1,83 @@
+"""Assessing many cases in worker processes: same results as one by one, in order, streaming."""
+
+from __future__ import annotations
+
+import pickle
+import random
+
+import pytest
+
+import triage
+from triage.batch import CASE, Entry
+from triage.parallel import IN_FLIGHT, RuleData, Work, run_chunks
+
+
+def random_cases(kb, count, seed=0):
+    """Valid random cases (seeded): each question answered with probability 1/2."""
+    rnd = random.Random(seed)
+    cases = []
+    for number in range(count):
+        case = {"id": f"r{number}"}
+        for q in kb.questions:
+            if rnd.random() < 0.5:
+                continue
+            if q.type == "boolean":
+                case[q.id] = rnd.random() < 0.3
+            elif q.type == "integer":
+                case[q.id] = rnd.randint(q.min, q.max)
+            else:
+                case[q.id] = rnd.choice(q.values)
+        if "weeks_pregnant" in case:
+            case.pop("trimester", None)
+        cases.append(case)
+    return cases
+
+
+def test_assess_many_in_two_processes_equals_assess_one_by_one(engine):
+    cases = random_cases(engine.knowledge_base, 600)
+    results = list(triage.assess_many(cases, workers=2, knowledge_base=engine.knowledge_base))
+    assert results == [engine.assess(case) for case in cases]
+
+
+def test_assess_many_raises_on_an_invalid_case_naming_its_position(engine):
+    cases = [{"leg_cramps": True}, {"leg_cramp": True}]
+    results = triage.assess_many(cases, workers=1)
+    assert next(results).urgency is triage.Urgency.SELF_CARE
+    with pytest.raises(triage.CaseError, match=r"cases\[1\]: field 'leg_cramp'"):
+        next(results)
+
+
+def test_assess_many_can_return_errors_in_place_and_go_on(engine):
+    cases = [{"leg_cramp": True}, triage.Case(leg_cramps=True), {"weakness": "severe"}]
+    results = list(triage.assess_many(cases, workers=1, errors="return"))
+    assert isinstance(results[0], triage.CaseError) and results[0].problems[0].startswith("field 'leg_cramp'")
+    assert results[1:] == [engine.assess(cases[1]), engine.assess(cases[2])]
+
+
+def test_a_case_error_survives_pickling_for_the_trip_back_from_a_worker():
+    error = triage.CaseError(["field 'x': bad"], "f.jsonl:3", "c1")
+    copy = pickle.loads(pickle.dumps(error))
+    assert (copy.problems, copy.source, copy.case_id, str(copy)) == (error.problems, error.source, error.case_id, str(error))
+
+
+def test_a_worker_rebuilds_the_knowledge_base_from_its_files(kb):
+    data = RuleData.of(kb)
+    rebuilt = pickle.loads(pickle.dumps(data)).load()
+    assert rebuilt.path != kb.path
+    assert [r.id for r in rebuilt.rules] == [r.id for r in kb.rules] and rebuilt.packs == kb.packs
+
+
+def test_the_stream_is_read_only_a_few_chunks_ahead_of_the_results(engine):
+    read = 0
+
+    def entries():
+        nonlocal read
+        for number in range(100_000):
+            read += 1
+            yield Entry(f"cases[{number}]", CASE, {"leg_cramps": True})
+
+    chunks = run_chunks(entries(), Work(RuleData.of(engine.knowledge_base)), workers=2, chunk_size=10)
+    for _ in range(5):
+        next(chunks)
+    chunks.close()
+    assert read <= 10 * (5 + IN_FLIGHT * 2 + 2)  # bounded by the chunks in flight, not by the input

@@ -1,0 +1,332 @@
+"""Batches of cases: reading them from files as a stream, and one output record per case.
+
+Inputs (see :func:`read_inputs`) are any mix of files and directories:
+
+- ``.json``: one case, or a list of cases;  ``.yaml`` / ``.yml``: the same in YAML;
+- ``.jsonl``: one case per line (blank lines are skipped);
+- ``.csv``: a header of field names, then one case per row; an empty cell is
+  unknown; yes/no, true/false and 1/0 are accepted for yes-or-no questions;
+- a directory: every file above inside it, recursively, in sorted order
+  (hidden files are skipped);
+- ``-``: JSONL from standard input.
+
+Reading never stops at a bad case. Each case becomes one :class:`Entry`, and so
+does each thing that could not be read (a missing file, a line that is not JSON,
+a CSV row with too many cells): it carries the error, so that it gets its own
+record and nothing is lost silently.
+
+An entry's ``source`` is the file, plus ``:N`` for the line of a JSONL file, the
+row of a CSV file (the header is row 1, as in a spreadsheet) or the item of a
+list in a JSON or YAML file (from 1). A case's id is its ``id`` field, else its
+source.
+
+Turning an entry into a case mapping (:func:`case_of`) runs where the case is
+assessed, in the worker processes, so the reading process only reads. Other
+record formats hook in at :func:`case_from_record`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import IO, Any, Callable, Iterable, Iterator, NamedTuple
+
+from .casefiles import parse_text
+from .conclusions import Summary
+from .errors import CaseError
+
+SUFFIXES = (".json", ".jsonl", ".yaml", ".yml", ".csv")
+TRUE_WORDS = {"yes": True, "true": True, "1": True, "no": False, "false": False, "0": False}
+
+# Kinds of entry: what ``payload`` holds.
+CASE = "case"    # a parsed record (JSON or YAML)
+LINE = "line"    # one line of a JSONL file, as bytes, parsed where it is assessed
+ROW = "row"      # one CSV row, as a mapping of column names to cell texts
+ERROR = "error"  # the text of an error: the input could not be read
+
+
+class Entry(NamedTuple):
+    """One case as read, not yet parsed or validated; or what stopped it from being read."""
+
+    source: str
+    kind: str
+    payload: Any
+
+
+# ---------------------------------------------------------------------------
+# Reading
+
+
+def read_inputs(
+    inputs: Iterable[str], stdin: IO[bytes] | None = None, progress: Callable[[int], None] | None = None
+) -> Iterator[Entry]:
+    """Every case in ``inputs`` (files, directories, ``-``), in order, as a stream of entries.
+
+    ``progress(n)``, when given, is told of every ``n`` bytes read.
+    """
+    for name in inputs:
+        if name == "-":
+            yield from read_jsonl(stdin if stdin is not None else sys.stdin.buffer, "<stdin>", progress)
+            continue
+        path = Path(name)
+        if path.is_dir():
+            for file in files_in(path):
+                yield from read_file(file, progress)
+        else:
+            yield from read_file(path, progress)
+
+
+def input_size(inputs: Iterable[str]) -> int | None:
+    """The bytes :func:`read_inputs` will read, or None when standard input is among them."""
+    total = 0
+    for name in inputs:
+        if name == "-":
+            return None
+        path = Path(name)
+        for file in files_in(path) if path.is_dir() else [path]:
+            try:
+                total += file.stat().st_size
+            except OSError:
+                pass
+    return total
+
+
+def files_in(directory: Path) -> list[Path]:
+    """The case files in a directory and its subdirectories, in sorted order, hidden ones left out."""
+    return sorted(
+        path
+        for path in directory.rglob("*")
+        if path.suffix.lower() in SUFFIXES
+        and path.is_file()
+        and not any(part.startswith(".") for part in path.relative_to(directory).parts)
+    )
+
+
+def read_file(path: Path, progress: Callable[[int], None] | None = None) -> Iterator[Entry]:
+    """The entries of one file, by its suffix (anything else is read as JSON or YAML)."""
+    name = str(path)
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".jsonl":
+            with open(path, "rb") as handle:
+                yield from read_jsonl(handle, name, progress)
+            return
+        if suffix == ".csv":
+            with open(path, encoding="utf-8", newline="") as handle:
+                yield from read_csv(handle, name)
+        else:
+            yield from read_document(path.read_text(encoding="utf-8"), name, suffix)
+        if progress is not None:
+            progress(path.stat().st_size)
+    except FileNotFoundError:
+        yield Entry(name, ERROR, "file not found")
+    except IsADirectoryError:
+        yield Entry(name, ERROR, "is a directory")
+    except (OSError, UnicodeDecodeError) as error:
+        yield Entry(name, ERROR, f"cannot read file: {error}")
+
+
+def read_jsonl(handle: IO[bytes], name: str, progress: Callable[[int], None] | None = None) -> Iterator[Entry]:
+    """One entry per non-blank line; each line is parsed later, where it is assessed."""
+    for number, line in enumerate(handle, start=1):
+        if progress is not None:
+            progress(len(line))
+        if line.strip():
+            yield Entry(f"{name}:{number}", LINE, line)
+
+
+def read_csv(handle: IO[str], name: str) -> Iterator[Entry]:
+    """One entry per non-empty row, as a mapping of the header's field names to cell texts."""
+    reader = csv.reader(handle)
+    try:
+        header = next(reader, None)
+    except csv.Error as error:
+        yield Entry(f"{name}:1", ERROR, f"not valid CSV: {error}")
+        return
+    if header is None:
+        yield Entry(name, ERROR, "the file is empty")
+        return
+    header = [column.strip() for column in header]
+    row_number = 1
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            yield Entry(f"{name}:{row_number + 1}", ERROR, f"not valid CSV: {error}")
+            return
+        row_number += 1
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) > len(header):
+            yield Entry(f"{name}:{row_number}", ERROR, f"the row has {len(row)} cells but the header names {len(header)}")
+            continue
+        yield Entry(f"{name}:{row_number}", ROW, dict(zip(header, row)))
+
+
+def read_document(text: str, name: str, suffix: str) -> Iterator[Entry]:
+    """The entries of a JSON or YAML document: one case, or a list of cases."""
+    try:
+        data = parse_text(text, name, ".json" if suffix == ".json" else ".yaml" if suffix in (".yaml", ".yml") else "")
+    except CaseError as error:
+        yield Entry(name, ERROR, "; ".join(error.problems))
+        return
+    if data is None:
+        yield Entry(name, ERROR, "the file is empty")
+    elif isinstance(data, list):
+        for number, item in enumerate(data, start=1):
+            yield Entry(f"{name}:{number}", CASE, item)
+    else:
+        yield Entry(name, CASE, data)
+
+
+# ---------------------------------------------------------------------------
+# From an entry to a case mapping (runs where the case is assessed)
+
+
+def case_of(entry: Entry, questions: dict) -> Any:
+    """The case an entry holds, ready to validate; raises :class:`CaseError` if it cannot be read.
+
+    ``questions`` maps field names to :class:`~triage.questions.Question`, to read CSV cells.
+    """
+    source, kind, payload = entry
+    if kind == ERROR:
+        raise CaseError([payload], source)
+    if kind == LINE:
+        try:
+            record = json.loads(payload.rstrip(b"\r\n") if isinstance(payload, bytes) else payload)
+        except ValueError as error:  # JSONDecodeError, or bytes that are not UTF-8
+            where = f" (column {error.colno})" if isinstance(error, json.JSONDecodeError) else ""
+            message = error.msg if isinstance(error, json.JSONDecodeError) else str(error)
+            raise CaseError([f"not valid JSON: {message}{where}"], source) from None
+    elif kind == ROW:
+        record = case_from_row(payload, questions)
+    else:
+        record = payload
+    return case_from_record(record)
+
+
+def case_from_record(record: Any) -> Any:
+    """Turn one parsed record into a case mapping: the hook for other record formats.
+
+    A record is a case mapping already (FHIR QuestionnaireResponse records are
+    recognised when the case is validated, by :meth:`triage.Engine.validate`).
+    """
+    return record
+
+
+def case_from_row(row: dict[str, str], questions: dict) -> dict[str, Any]:
+    """A CSV row as a case: empty cells left out (unknown), cells read by their question's type.
+
+    A cell that does not read as its question's type is kept as text, so that
+    validation names the field and what it expected.
+    """
+    case: dict[str, Any] = {}
+    for column, cell in row.items():
+        text = cell.strip() if isinstance(cell, str) else cell
+        if text == "" or text is None:
+            continue
+        question = questions.get(column)
+        if question is None:
+            case[column] = text
+        elif question.type == "boolean":
+            case[column] = TRUE_WORDS.get(text.lower(), text)
+        elif question.type == "integer" or all(isinstance(v, int) for v in question.values or ()):
+            case[column] = _integer(text)
+        else:
+            case[column] = text
+    return case
+
+
+def _integer(text: str):
+    try:
+        return int(text)
+    except ValueError:
+        return text
+
+
+# ---------------------------------------------------------------------------
+# Records: what `triage batch` writes for each case
+
+RECORD_FIELDS = ("case_id", "source", "urgency", "causes", "red_flags", "advice", "error")
+
+
+def record(case_id: str | None, source: str, summary: Summary | None, error: str | None) -> dict[str, Any]:
+    """The output record of one case: its summary, or its error (never both)."""
+    return {
+        "case_id": case_id,
+        "source": source,
+        "urgency": summary.urgency.value if summary else None,
+        "causes": list(summary.causes) if summary else [],
+        "red_flags": list(summary.red_flags) if summary else [],
+        "advice": list(summary.advice) if summary else [],
+        "error": error,
+    }
+
+
+def format_record(data: dict[str, Any], fmt: str) -> str:
+    """One record as text: a JSON line (``jsonl``), a JSON value (``json``) or a CSV row (``csv``).
+
+    In CSV, the lists of ids are joined with spaces.
+    """
+    if fmt == "csv":
+        out = io.StringIO()
+        csv.writer(out, lineterminator="\n").writerow(
+            [" ".join(value) if isinstance(value, list) else "" if value is None else value for value in data.values()]
+        )
+        return out.getvalue()
+    text = json.dumps(data, ensure_ascii=False)
+    return text + "\n" if fmt == "jsonl" else text
+
+
+def csv_header() -> str:
+    """The header line of the CSV output."""
+    return ",".join(RECORD_FIELDS) + "\n"
+
+
+def write_records(chunks: Iterable, out: IO[str], fmt: str) -> None:
+    """Write chunks of formatted records (each with ``.texts``) as one jsonl, csv or json document."""
+    if fmt == "csv":
+        out.write(csv_header())
+    if fmt != "json":
+        for chunk in chunks:
+            out.write("".join(chunk.texts))
+        return
+    out.write("[")
+    separator = "\n"
+    for chunk in chunks:
+        for text in chunk.texts:
+            out.write(separator + text)
+            separator = ",\n"
+    out.write("\n]\n" if separator != "\n" else "]\n")
+
+
+@contextlib.contextmanager
+def atomic_output(path: str | os.PathLike) -> Iterator[IO[str]]:
+    """A text file written under a temporary name beside ``path``, renamed to it at the end.
+
+    If anything goes wrong (or the run is interrupted) the temporary file is
+    removed, so a file at ``path`` is always complete.
+    """
+    target = Path(path)
+    fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
+    try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temp, 0o666 & ~umask)  # as an ordinary new file would be, not mkstemp's 0600
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise

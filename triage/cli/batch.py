@@ -1,0 +1,138 @@
+"""``triage batch INPUT...``: assess many case files, in parallel, one record per case."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import time
+
+import click
+
+from .app import State, handle_errors, main
+
+MAX_ERRORS_SHOWN = 100
+
+
+@main.command()
+@click.argument("inputs", nargs=-1, required=True, metavar="INPUT...")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), metavar="FILE",
+              help="Write the records to FILE (atomically: complete or not at all). Default: standard output.")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "json"]), default="jsonl", show_default=True,
+              help="jsonl: a JSON record per line; csv: a row per case; json: one JSON list.")
+@click.option("--full", is_flag=True, help="Add the whole assessment to each record (jsonl and json only).")
+@click.option("--workers", type=click.IntRange(min=1), metavar="N",
+              help="Assess in N processes (default: one per CPU). Results are the same for any N.")
+@click.option("--dask", "dask_address", metavar="ADDRESS",
+              help='Assess on the Dask cluster whose scheduler is at ADDRESS (needs "triage[dask]").')
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary on standard error.")
+@click.pass_obj
+@handle_errors
+def batch(state: State, inputs: tuple[str, ...], output: str | None, fmt: str, full: bool,
+          workers: int | None, dask_address: str | None, quiet: bool) -> None:
+    """Assess every case in the INPUTs and write one record per case, in input order.
+
+    An INPUT is a .json file (one case or a list), .yaml/.yml (the same), .jsonl
+    (a case per line), .csv (a header of field names; an empty cell is unknown;
+    yes/no, true/false, 1/0 for yes-or-no questions), a directory (searched
+    recursively, in sorted order) or '-' (JSONL on standard input).
+
+    Each record has case_id (the case's id, else its source), source (the file,
+    and :N for its line, CSV row or list item), urgency, causes, red_flags,
+    advice, and error: null, or what is wrong, naming the field. A summary goes
+    to standard error.
+
+    Exit status: 0 when every case was assessed; 1 when any case was invalid or
+    unreadable (every other case is still assessed and written); 2 for usage
+    errors.
+    """
+    from ..batch import atomic_output, input_size, read_inputs, write_records
+    from ..parallel import Totals, batch_records, dask_client
+
+    if full and fmt == "csv":
+        raise click.UsageError("--full writes whole assessments, which need --format jsonl or json")
+    if workers is not None and dask_address:
+        raise click.UsageError("--workers and --dask exclude each other: the Dask cluster decides")
+    progress = Progress(input_size(inputs), enabled=not quiet and sys.stderr.isatty())
+    engine = state.engine
+    client = dask_client(dask_address) if dask_address else None
+    totals = Totals()
+    started = time.perf_counter()
+    try:
+        with atomic_output(output) if output else contextlib.nullcontext(sys.stdout) as out:
+            chunks = batch_records(read_inputs(inputs, progress=progress.read), engine, fmt, full, workers, client, totals)
+            write_records(reported(chunks, progress, totals), out, fmt)
+    finally:
+        progress.clear()
+        if client is not None:
+            client.close()
+    elapsed = time.perf_counter() - started
+    if not quiet:
+        click.echo(summary_text(totals, elapsed), err=True)
+    if totals.errors:
+        sys.exit(1)
+
+
+def reported(chunks, progress: "Progress", totals):
+    """Pass chunks through, showing progress and each error (up to MAX_ERRORS_SHOWN) on stderr."""
+    for chunk in chunks:
+        shown = totals.errors - len(chunk.errors)
+        for line in chunk.errors[: max(0, MAX_ERRORS_SHOWN - shown)]:
+            progress.clear()
+            click.echo(f"error: {line}", err=True)
+        progress.show(totals.cases)
+        yield chunk
+
+
+def summary_text(totals, elapsed: float) -> str:
+    """The summary line: cases, per urgency, errors, time and cases per second."""
+    from ..urgency import Urgency
+
+    levels = ", ".join(f"{totals.urgencies.get(u.value, 0)} {u.value}" for u in Urgency)
+    more = totals.errors - MAX_ERRORS_SHOWN
+    errors = f"{totals.errors} error{'s' if totals.errors != 1 else ''}" + (
+        f" ({more} not shown above; see each record's error)" if more > 0 else ""
+    )
+    rate = totals.cases / elapsed if elapsed > 0 else 0.0
+    return f"{totals.cases} cases: {levels}; {errors}; {elapsed:.2f} s, {rate:,.0f} cases/s"
+
+
+class Progress:
+    """A progress bar on standard error for runs longer than a second; nothing when disabled."""
+
+    DELAY = 1.0  # seconds before the bar appears: short runs stay quiet
+    EVERY = 0.2  # seconds between redraws
+
+    def __init__(self, total_bytes: int | None, enabled: bool, stream=None):
+        self.total = total_bytes
+        self.enabled = enabled
+        self.stream = stream if stream is not None else sys.stderr
+        self.done = 0
+        self.started = time.perf_counter()
+        self.drawn = 0.0
+        self.visible = False
+
+    def read(self, count: int) -> None:
+        self.done += count
+
+    def show(self, cases: int) -> None:
+        if not self.enabled:
+            return
+        now = time.perf_counter()
+        if now - self.started < self.DELAY or now - self.drawn < self.EVERY:
+            return
+        self.drawn = now
+        rate = cases / (now - self.started)
+        line = f"{cases:,} cases, {rate:,.0f}/s"
+        if self.total:
+            share = min(1.0, self.done / self.total)
+            filled = int(share * 30)
+            line = f"[{'#' * filled}{'.' * (30 - filled)}] {share:4.0%}  " + line
+        self.stream.write("\r" + line + "\033[K")
+        self.stream.flush()
+        self.visible = True
+
+    def clear(self) -> None:
+        if self.visible:
+            self.stream.write("\r\033[K")
+            self.stream.flush()
+            self.visible = False
