@@ -11,21 +11,34 @@ what to do and why, from declarative rules matched by the experta engine.
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version as _version
+import importlib
 
-from .assessment import AdviceItem, Assessment, CauseFinding, Evidence, FiredRule, RedFlag
-from .case import CaseBase
-from .engine import Engine, assess
-from .errors import CaseError, KnowledgeBaseError, TriageError
-from .knowledge import KnowledgeBase, load_knowledge_base
-from .parallel import assess_many
-from .questionnaire import AnswerError, Prompt, Questionnaire, Reply, Session, Step
-from .urgency import Urgency
-
-try:
-    __version__ = _version("triage")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0.0.0+source"
+# Where each public name lives. They are imported on first use (PEP 562), so that
+# `import triage` - and so `triage --help` - does not load pydantic and experta.
+_NAMES = {
+    "AdviceItem": "assessment",
+    "Assessment": "assessment",
+    "CauseFinding": "assessment",
+    "Evidence": "assessment",
+    "FiredRule": "assessment",
+    "RedFlag": "assessment",
+    "CaseBase": "case",
+    "Engine": "engine",
+    "assess": "engine",
+    "CaseError": "errors",
+    "KnowledgeBaseError": "errors",
+    "TriageError": "errors",
+    "KnowledgeBase": "knowledge",
+    "load_knowledge_base": "knowledge",
+    "assess_many": "parallel",
+    "AnswerError": "questionnaire",
+    "Prompt": "questionnaire",
+    "Questionnaire": "questionnaire",
+    "Reply": "questionnaire",
+    "Session": "questionnaire",
+    "Step": "questionnaire",
+    "Urgency": "urgency",
+}
 
 __all__ = [
     "AdviceItem",
@@ -56,6 +69,19 @@ __all__ = [
 
 
 def __getattr__(name: str):
+    if name in _NAMES:
+        value = getattr(importlib.import_module(f".{_NAMES[name]}", __name__), name)
+        globals()[name] = value  # the next lookup does not come here
+        return value
+    if name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            value = version("triage")
+        except PackageNotFoundError:  # running from a source tree that was never installed
+            value = "0.0.0+source"
+        globals()[name] = value
+        return value
     # ``triage.Case`` is the case model of the shipped knowledge base. It is built
     # from rules/questions.yaml on first use, so importing triage stays cheap.
     if name == "Case":
@@ -63,3 +89,7 @@ def __getattr__(name: str):
 
         return default_engine().knowledge_base.case_model
     raise AttributeError(f"module 'triage' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

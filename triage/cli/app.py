@@ -9,7 +9,6 @@ from pathlib import Path
 
 import click
 
-from .. import __version__
 from ..errors import TriageError
 
 
@@ -62,6 +61,15 @@ def handle_errors(command):
     return wrapper
 
 
+def _version(ctx: click.Context, param, value: bool) -> None:
+    # Looked up only when asked for: reading package metadata slows every start-up.
+    if value and not ctx.resilient_parsing:
+        from .. import __version__
+
+        click.echo(f"triage {__version__}")
+        ctx.exit()
+
+
 def use_colour(stream=None) -> bool:
     """Colour only on a terminal, and never when NO_COLOR is set."""
     stream = stream or sys.stdout
@@ -69,7 +77,8 @@ def use_colour(stream=None) -> bool:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(version=__version__, prog_name="triage", message="%(prog)s %(version)s")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=lambda *a: _version(*a),
+              help="Show the version and exit.")
 @click.option(
     "--rules",
     "rules_dir",

@@ -9,13 +9,14 @@ from __future__ import annotations
 import sys
 import textwrap
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from ..casefiles import write_case
-from ..questionnaire import AnswerError, Prompt, Questionnaire, Session, Step
-from ..render import WIDTH, render_text
 from .app import State, handle_errors, main, use_colour
+
+if TYPE_CHECKING:  # for annotations only: the command imports the library when it runs
+    from ..questionnaire import Prompt, Questionnaire, Session, Step
 
 EXIT_INTERRUPTED = 130  # the shell's convention for Ctrl-C
 
@@ -43,6 +44,8 @@ class _Terminal:
 
     def say(self, text: str = "", indent: str = "") -> None:
         if indent:
+            from ..render import WIDTH
+
             text = textwrap.fill(text, WIDTH, initial_indent=indent, subsequent_indent=" " * len(indent))
         click.echo(text, err=self.err)
 
@@ -77,6 +80,9 @@ def ask(state: State, fmt: str, save: Path | None, explain: bool) -> None:
     """
     if save is not None and not save.parent.is_dir():
         raise click.BadParameter(f"directory {str(save.parent)!r} does not exist", param_hint="--save")
+    from ..casefiles import write_case
+    from ..questionnaire import Questionnaire
+
     term = _Terminal(err=fmt == "json")
     session = Questionnaire(state.engine).start()
     try:
@@ -123,6 +129,8 @@ def _converse(session: Session, term: _Terminal, explain: bool) -> tuple[Step, b
 
 
 def _ask(session: Session, prompt: Prompt, term: _Terminal) -> None:
+    from ..questionnaire import AnswerError
+
     term.say()
     term.say(f"{prompt.number:>2}. " + term.bold(prompt.text))
     if prompt.choices:
@@ -167,6 +175,8 @@ def _offer(term: _Terminal, text: str) -> str:
 
 
 def _show_result(step: Step, term: _Terminal, explain: bool, questionnaire: Questionnaire) -> None:
+    from ..render import render_text
+
     term.say(render_text(step.assessment, explain=explain, colour=term.colour))
     if step.unanswered_red_flags:
         # Unknown is never "no": say which warning signs were not ruled out.

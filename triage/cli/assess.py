@@ -6,9 +6,6 @@ import json
 
 import click
 
-from ..casefiles import read_single_case
-from ..fhir import risk_assessment
-from ..render import render_text
 from .app import State, handle_errors, main, use_colour
 
 
@@ -26,11 +23,16 @@ def assess(state: State, file: str, fmt: str, explain: bool) -> None:
     answer means unknown, never no.
     Exits 1 with a message naming the file and field when the case is invalid.
     """
+    from ..casefiles import read_single_case  # here: keeps `triage --help` fast
+    from ..render import render_text
+
     case, source = read_single_case(file)
     assessment = state.engine.assess(case, source=source)
     if fmt == "json":
         click.echo(assessment.model_dump_json(indent=2))
     elif fmt == "fhir":
+        from ..fhir import risk_assessment
+
         click.echo(json.dumps(risk_assessment(assessment, state.knowledge_base, case), indent=2))
     else:
         click.echo(render_text(assessment, explain=explain, colour=use_colour()))

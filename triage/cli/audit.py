@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import click
 
-from ..audit import audit as run_audit
-from ..audit import read_vignettes, render_report, report_json
 from .app import State, handle_errors, main
 
 
@@ -23,6 +21,9 @@ def audit(state: State, files: tuple[str, ...], fmt: str, strict: bool) -> None:
     when any emergency or urgent vignette is under-triaged (with --strict, on
     any under-triage).
     """
+    from ..audit import audit as run_audit
+    from ..audit import read_vignettes, render_report, report_json
+
     report = run_audit(read_vignettes(files), state.engine)
     click.echo(report_json(report) if fmt == "json" else render_report(report))
     failing = report.under_triaged if strict else report.serious_under_triage

@@ -6,7 +6,6 @@ import json
 
 import click
 
-from ..fhir import questionnaire
 from .app import State, handle_errors, main
 
 
@@ -19,6 +18,8 @@ def questions(state: State, fmt: str) -> None:
     """List the questions a case may answer: id, type, allowed answers and text."""
     kb = state.knowledge_base
     if fmt == "fhir":
+        from ..fhir import questionnaire  # here: keeps `triage --help` fast
+
         click.echo(json.dumps(questionnaire(kb), indent=2))
         return
     rows = [q.model_dump(mode="json", by_alias=True, exclude_none=True) for q in kb.questions]

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import click
 
-from ..checks import check_knowledge_base
 from .app import State, handle_errors, main
 
 
@@ -53,6 +52,8 @@ def check_rules(state: State, directory: Path | None) -> None:
     Exits 1 and lists every problem when there is any.
     """
     target = directory or state.rules_dir
+    from ..checks import check_knowledge_base  # here: keeps `triage --help` fast
+
     problems = check_knowledge_base(target, state.packs)
     if problems:
         for problem in problems:

@@ -6,7 +6,6 @@ import json
 
 import click
 
-from ..schemas import assessment_schema, case_schema
 from .app import State, handle_errors, main
 
 
@@ -20,6 +19,8 @@ def schema() -> None:
 @handle_errors
 def case(state: State) -> None:
     """Print the JSON Schema of a case (the input), built from the questions in use."""
+    from ..schemas import case_schema  # here: keeps `triage --help` fast
+
     click.echo(json.dumps(case_schema(state.knowledge_base), indent=2))
 
 
@@ -27,4 +28,6 @@ def case(state: State) -> None:
 @handle_errors
 def assessment() -> None:
     """Print the JSON Schema of an assessment (the output of 'assess --format json')."""
+    from ..schemas import assessment_schema
+
     click.echo(json.dumps(assessment_schema(), indent=2))
