@@ -705,3 +705,44 @@ def test_the_urgency_code_system_is_shipped_valid_and_documented():
     assert shipped == generated
     readme = (REPO / "README.md").read_text()
     assert fhir.URGENCY_SYSTEM in readme and fhir.URGENCY_EXTENSION in readme
+
+
+# --------------------------------------------------------------------------- through triage batch
+
+
+def batch_records(*args):
+    result = CliRunner().invoke(main, ["batch", "--format", "json", "--full", "--quiet", *map(str, args)])
+    return result.exit_code, json.loads(result.stdout)
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_batch_assesses_a_response_like_its_case_file(tmp_path, workers):
+    response = json.loads(EXAMPLE_QR.read_text())
+    (tmp_path / "one.json").write_text(json.dumps(response))
+    (tmp_path / "lines.jsonl").write_text(json.dumps(response) + "\n" + EXAMPLE_QR_CASE.read_text().replace("\n", "") + "\n")
+    code, records = batch_records("--workers", workers, tmp_path, EXAMPLE_QR_CASE)
+    assert code == 0 and [r["error"] for r in records] == [None] * 4
+    assert [r["source"] for r in records] == [f"{tmp_path}/lines.jsonl:1", f"{tmp_path}/lines.jsonl:2",
+                                             f"{tmp_path}/one.json", str(EXAMPLE_QR_CASE)]
+    assert {r["case_id"] for r in records} == {"night-cramps-31w"}
+    assert all(r["assessment"] == records[-1]["assessment"] for r in records)
+
+
+def test_batch_names_the_linkid_of_a_bad_response_and_assesses_the_rest(tmp_path):
+    good = json.loads(EXAMPLE_QR.read_text())
+    bad = response_with(item("weeks_pregnant", {"valueInteger": 50}))
+    anonymous = {k: v for k, v in good.items() if k != "id"} | {"identifier": {"value": "form-9"}}
+    (tmp_path / "list.json").write_text(json.dumps([good, bad, anonymous]))
+    code, records = batch_records("--workers", "1", tmp_path / "list.json")
+    assert code == 1
+    assert [r["case_id"] for r in records] == ["night-cramps-31w", "r1", "form-9"]
+    assert records[0]["error"] is None and records[2]["error"] is None
+    assert "linkId 'weeks_pregnant': 50 is out of range" in records[1]["error"]
+    assert records[1]["source"] == f"{tmp_path / 'list.json'}:2"
+
+
+def test_assess_many_takes_responses_among_plain_cases():
+    response = json.loads(EXAMPLE_QR.read_text())
+    case, _ = read_single_case(str(EXAMPLE_QR_CASE))
+    first, second = triage.assess_many([response, case], workers=1)
+    assert first == second and first.case_id == "night-cramps-31w"
