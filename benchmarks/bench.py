@@ -129,12 +129,11 @@ def floor(path: Path, out: Path, engine) -> float:
     from triage.batch import case_of, format_record, read_inputs, record
     from triage.errors import CaseError
 
-    questions = engine.knowledge_base.question_by_id
     started = time.perf_counter()
     with open(out, "w", encoding="utf-8") as handle:
         for entry in read_inputs([str(path)]):
             try:
-                valid = engine.validate(case_of(entry, questions), entry.source)
+                valid = engine.validate(case_of(entry, engine.knowledge_base), entry.source)
                 valid.answers()
                 data = record(valid.id or entry.source, entry.source, None, None)
             except CaseError as error:
@@ -223,7 +222,7 @@ def main() -> None:
         print(f"| {name} | {count:,} | {elapsed:,.1f} | {count / elapsed:,.0f} | {main_rss} | {worker_rss} |")
     if "startup" in runs:
         case = str(REPO / "examples" / "cases" / "night_cramps_third_trimester.json")
-        print(f"\n| start-up (median of 5) | seconds |\n|---|---:|")
+        print("\n| start-up (median of 5) | seconds |\n|---|---:|")
         print(f"| `triage --help` | {startup(['--help']):.2f} |")
         print(f"| `triage assess {Path(case).relative_to(REPO)}` | {startup(['assess', case]):.2f} |")
 

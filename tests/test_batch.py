@@ -98,12 +98,12 @@ def test_csv_cells_are_read_by_their_question_type(kb):
 
 
 def test_case_of_parses_a_line_and_names_the_source_of_bad_json(kb):
-    assert case_of(Entry("f:1", LINE, b'{"fever": true}\n'), kb.question_by_id) == {"fever": True}
+    assert case_of(Entry("f:1", LINE, b'{"fever": true}\n'), kb) == {"fever": True}
     with pytest.raises(CaseError, match=r"f:2: not valid JSON: .*\(column 11\)"):
-        case_of(Entry("f:2", LINE, b'{"fever": tru}\n'), kb.question_by_id)
+        case_of(Entry("f:2", LINE, b'{"fever": tru}\n'), kb)
     with pytest.raises(CaseError, match="f:3: file not found"):
-        case_of(Entry("f:3", ERROR, "file not found"), kb.question_by_id)
-    assert case_of(Entry("f:4", CASE, [1]), kb.question_by_id) == [1]  # validation says what is wrong
+        case_of(Entry("f:3", ERROR, "file not found"), kb)
+    assert case_of(Entry("f:4", CASE, [1]), kb) == [1]  # validation says what is wrong
 
 
 class _Chunk:

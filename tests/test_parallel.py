@@ -81,3 +81,12 @@ def test_the_stream_is_read_only_a_few_chunks_ahead_of_the_results(engine):
         next(chunks)
     chunks.close()
     assert read <= 10 * (5 + IN_FLIGHT * 2 + 2)  # bounded by the chunks in flight, not by the input
+
+
+def test_workers_use_the_chosen_packs_not_the_default_ones():
+    kb = triage.load_knowledge_base(packs=["documents"])
+    cases = random_cases(kb, 300, seed=8)
+    results = list(triage.assess_many(cases, workers=2, knowledge_base=kb))
+    engine = triage.Engine(kb)
+    assert results == [engine.assess(case) for case in cases]
+    assert all(r.knowledge_base.packs == ["core", "documents"] for r in results)

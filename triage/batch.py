@@ -191,11 +191,8 @@ def read_document(text: str, name: str, suffix: str) -> Iterator[Entry]:
 # From an entry to a case mapping (runs where the case is assessed)
 
 
-def case_of(entry: Entry, questions: dict) -> Any:
-    """The case an entry holds, ready to validate; raises :class:`CaseError` if it cannot be read.
-
-    ``questions`` maps field names to :class:`~triage.questions.Question`, to read CSV cells.
-    """
+def case_of(entry: Entry, kb) -> Any:
+    """The case an entry holds, ready to validate against ``kb``; raises :class:`CaseError` if it cannot be read."""
     source, kind, payload = entry
     if kind == ERROR:
         raise CaseError([payload], source)
@@ -207,15 +204,16 @@ def case_of(entry: Entry, questions: dict) -> Any:
             message = error.msg if isinstance(error, json.JSONDecodeError) else str(error)
             raise CaseError([f"not valid JSON: {message}{where}"], source) from None
     elif kind == ROW:
-        record = case_from_row(payload, questions)
+        record = case_from_row(payload, kb.question_by_id)
     else:
         record = payload
-    return case_from_record(record)
+    return case_from_record(record, kb, source)
 
 
-def case_from_record(record: Any) -> Any:
+def case_from_record(record: Any, kb, source: str) -> Any:
     """Turn one parsed record into a case mapping: the hook for other record formats.
 
+    Every record read from a file passes here, in the process that assesses it.
     A record is a case mapping already (FHIR QuestionnaireResponse records are
     recognised when the case is validated, by :meth:`triage.Engine.validate`).
     """

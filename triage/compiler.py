@@ -193,8 +193,10 @@ def _literal_key(literal: Literal) -> tuple:
 
 
 def _make_action(action: Callable, branch: Branch) -> Callable:
-    def fire(engine, answers=None):
-        action(engine, branch, answers)
+    # **context rather than named parameters: experta then passes the context as it
+    # is, instead of filtering it by the function's signature on every firing.
+    def fire(engine, **context):
+        action(engine, branch, context.get(ANSWERS))
 
     fire.__name__ = f"fire_{branch.rule.id}"
     fire.__doc__ = branch.rule.spec.title

@@ -32,7 +32,7 @@ from .knowledge import KnowledgeBase, Rule
 from .urgency import Urgency
 
 
-@dataclass
+@dataclass(slots=True)
 class Firing:
     """One rule that fired, with every answer and fact any of its branches matched."""
 

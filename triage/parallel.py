@@ -17,9 +17,11 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import os
+import signal
 import tempfile
 from collections import Counter, deque
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator, NamedTuple
@@ -109,6 +111,9 @@ def _engine_for(work: Work) -> Engine:
 
 def _install(work: Work) -> None:
     """Process-pool initializer: build this worker's engine once, before any case arrives."""
+    # Ctrl-C is for the main process, which stops the pool: a worker would only
+    # print a traceback of its own.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _INSTALLED[:] = [work]
     _engine_for(work)
 
@@ -136,12 +141,12 @@ class ChunkRecords(NamedTuple):
 
 def run_chunk(engine: Engine, work: Work, chunk: list[Entry]):
     """Assess every case of a chunk; one result per entry, in order."""
-    questions = engine.knowledge_base.question_by_id
+    kb = engine.knowledge_base
     if work.output == "firings":
         results = []
         for entry in chunk:
             try:
-                valid = engine.validate(case_of(entry, questions), entry.source)
+                valid = engine.validate(case_of(entry, kb), entry.source)
                 firings = engine.fire(valid)
             except CaseError as error:
                 results.append((False, (error.problems, error.source, error.case_id)))
@@ -155,7 +160,7 @@ def run_chunk(engine: Engine, work: Work, chunk: list[Entry]):
     for entry in chunk:
         assessment = None
         try:
-            valid = engine.validate(case_of(entry, questions), entry.source)
+            valid = engine.validate(case_of(entry, kb), entry.source)
             firings = engine.fire(valid)
         except CaseError as error:
             case_id = error.case_id or entry.source
@@ -168,7 +173,7 @@ def run_chunk(engine: Engine, work: Work, chunk: list[Entry]):
             urgencies[summary.urgency.value] += 1
             data = record(case_id, entry.source, summary, None)
             if work.full:
-                assessment = conclude(engine.knowledge_base, case_id, firings)
+                assessment = conclude(kb, case_id, firings)
         text = format_record(data, work.fmt)
         if work.full:  # splice in the assessment's own JSON
             body = assessment.model_dump_json() if assessment is not None else "null"
@@ -242,6 +247,8 @@ def run_chunks(
         try:
             yield from _in_order(lambda chunk: pool.submit(_run_installed, chunk),
                                  _prepend(first, second, chunks), IN_FLIGHT * workers)
+        except BrokenProcessPool as error:
+            raise TriageError(f"a worker process stopped unexpectedly (out of memory?): {error}") from None
         except BaseException:
             pool.shutdown(wait=False, cancel_futures=True)
             raise

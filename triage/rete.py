@@ -190,8 +190,10 @@ class RuleEngine(KnowledgeEngine):
         if firing is None:
             firing = self.firings[rule.id] = Firing(rule)
             for fact in rule.spec.then.derive:
-                self.declare(Derived(name=fact))
-        firing.add({field: answers[field] for field in branch.fields}, branch.facts)
+                # What KnowledgeEngine.declare() does while the engine runs, less its
+                # checks that a fact holds no patterns, which a Derived fact cannot.
+                self.facts.declare(Derived(name=fact))
+        firing.add({field: answers[field] for field in branch.fields} if branch.fields else {}, branch.facts)
 
 
 def _on_fire(engine: RuleEngine, branch: Branch, answers) -> None:
