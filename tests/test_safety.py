@@ -77,3 +77,11 @@ def test_running_without_the_safety_pack_warns(tmp_path):
 
 def test_every_safety_rule_cites_a_reference(kb):
     assert all(any(s.reference for s in r.spec.sources) for r in kb.rules if r.pack == "safety")
+
+
+def test_no_massage_or_stretching_advice_when_a_clot_is_suspected(engine):
+    cramps = {"leg_cramps": True, "night_cramps": True}
+    assert "massage" in [a.id for a in engine.assess(cramps).advice]
+    for sign in ({"one_leg_swollen": True}, {"breathless_or_chest_pain": True}, {"cramp_lasting_over_10_min": True}):
+        advice = [a.id for a in engine.assess({**cramps, **sign}).advice]
+        assert not {"massage", "stretch_cramp", "calf_stretches"} & set(advice), sign

@@ -85,8 +85,15 @@ def summarise(firings: list[Firing]) -> Summary:
         urgency=_urgency(firings),
         causes=tuple(dict.fromkeys(c for then in thens for c in then.causes)),
         red_flags=tuple(dict.fromkeys(flag.id for then in thens for flag in then.red_flags)),
-        advice=tuple(dict.fromkeys(a for then in thens for a in then.advice)),
+        advice=tuple(_advice_ids(by_urgency)),
     )
+
+
+def _advice_ids(by_urgency: list[Firing]) -> list[str]:
+    """Advice of the fired rules, most urgent first, less any advice a fired rule withholds
+    (a warning sign outranks self-care: no massage for a leg that may hold a clot)."""
+    withheld = {a for f in by_urgency for a in f.rule.spec.then.withhold_advice}
+    return [a for a in dict.fromkeys(a for f in by_urgency for a in f.rule.spec.then.advice) if a not in withheld]
 
 
 def conclude(kb: KnowledgeBase, case_id: str | None, firings: list[Firing]) -> Assessment:
@@ -117,7 +124,7 @@ def conclude(kb: KnowledgeBase, case_id: str | None, firings: list[Firing]) -> A
                     id=flag.id, reason=flag.reason, urgency=firing.urgency, rule=firing.rule.id
                 )
 
-    advice_ids = dict.fromkeys(a for f in by_urgency for a in f.rule.spec.then.advice)
+    advice_ids = _advice_ids(by_urgency)
 
     return Assessment.model_construct(
         case_id=case_id,

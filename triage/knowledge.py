@@ -89,6 +89,7 @@ class Then(_Strict):
     causes: list[str] = []
     red_flags: list[RedFlagSpec] = []
     advice: list[str] = []
+    withhold_advice: list[str] = []  # advice unsafe with this finding (e.g. massage with a clot)
     derive: list[str] = []
 
     @model_validator(mode="after")
@@ -298,7 +299,7 @@ def check_references(kb: KnowledgeBase) -> list[str]:
         for cause in rule.spec.then.causes:
             if cause not in kb.causes:
                 problems.append(f"{where}: then.causes: unknown cause {cause!r} (add it to catalogue/causes.yaml)")
-        for advice in rule.spec.then.advice:
+        for advice in [*rule.spec.then.advice, *rule.spec.then.withhold_advice]:
             if advice not in kb.advice:
                 problems.append(f"{where}: then.advice: unknown advice {advice!r} (add it to catalogue/advice.yaml)")
         for source in rule.spec.sources:
