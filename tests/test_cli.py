@@ -57,6 +57,7 @@ def test_assess_reads_yaml_from_stdin():
         ('{"leg_cramps": true,', "not valid JSON"),
         ("[1, 2]", "holds 2 cases"),
         ('"hello"', "must be a mapping"),
+        ('{"fever": true, "fever": false}', "field 'fever': given more than once"),
     ],
 )
 def test_bad_case_files_give_a_clear_message_and_exit_1(tmp_path, content, expected):
@@ -127,3 +128,26 @@ def test_every_command_has_help_and_is_in_the_readme(path):
     assert command.help and command.help.strip()
     readme = (REPO / "README.md").read_text()
     assert re.search(rf"`triage {re.escape(path)}\b", readme), f"'triage {path}' is not documented in README.md"
+
+
+def test_repeated_yaml_keys_and_a_byte_order_mark(tmp_path):
+    repeated = tmp_path / "r.yaml"
+    repeated.write_text("id: x\nid: y\n")
+    result = CliRunner().invoke(main, ["assess", str(repeated)])
+    assert result.exit_code == 1 and "field 'id': given more than once" in result.output
+    bom = tmp_path / "bom.json"
+    bom.write_bytes(b'\xef\xbb\xbf{"leg_cramps": true}')
+    assert CliRunner().invoke(main, ["assess", "--format", "json", str(bom)]).exit_code == 0
+
+
+def test_colour_is_off_only_for_a_non_empty_no_color(monkeypatch):
+    from triage.cli.app import use_colour
+
+    class Terminal:
+        def isatty(self):
+            return True
+
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert use_colour(Terminal()) is False
+    monkeypatch.setenv("NO_COLOR", "")
+    assert use_colour(Terminal()) is True

@@ -185,3 +185,20 @@ def test_dask_cluster_gives_the_same_records(tmp_path, kb):
             assessed = assess_bag(bag.from_sequence(cases, npartitions=3), kb).compute()
     assert on_dask.exit_code == 0 and on_dask.stdout == local.stdout
     assert assessed == list(triage.assess_many(cases, workers=1, knowledge_base=kb))
+
+
+def test_an_output_file_that_cannot_be_written_is_a_clear_error(tmp_path):
+    result = CliRunner().invoke(main, ["batch", str(tmp_path), "-o", str(tmp_path / "no" / "such" / "out.jsonl")])
+    assert result.exit_code == 1
+    assert "cannot write the output file" in result.output and "Traceback" not in result.output
+
+
+def test_csv_with_a_repeated_or_missing_column_is_reported(tmp_path):
+    (tmp_path / "a.csv").write_text("id,leg_cramps,leg_cramps\nz,yes,no\n")
+    (tmp_path / "b.csv").write_text("id,weeks_pregnant,leg_cramps\nc,30\n")
+    result = CliRunner().invoke(main, ["batch", str(tmp_path / "a.csv"), str(tmp_path / "b.csv")])
+    assert result.exit_code == 1
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(records) == 2
+    assert "the header names it more than once" in records[0]["error"]
+    assert "the row has 2 cells but the header names 3" in records[1]["error"]

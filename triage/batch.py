@@ -39,7 +39,7 @@ from typing import IO, Any, Callable, Iterable, Iterator, NamedTuple
 
 from .casefiles import parse_text
 from .conclusions import Summary
-from .errors import CaseError
+from .errors import CaseError, TriageError
 
 SUFFIXES = (".json", ".jsonl", ".yaml", ".yml", ".csv")
 TRUE_WORDS = {"yes": True, "true": True, "1": True, "no": False, "false": False, "0": False}
@@ -152,7 +152,11 @@ def read_csv(handle: IO[str], name: str) -> Iterator[Entry]:
     if header is None:
         yield Entry(name, ERROR, "the file is empty")
         return
-    header = [column.strip() for column in header]
+    header = [column.strip().lstrip("\ufeff") for column in header]  # a BOM from spreadsheet exports
+    repeated = sorted({column for column in header if header.count(column) > 1})
+    if repeated:
+        yield Entry(f"{name}:1", ERROR, f"field {repeated[0]!r}: the header names it more than once")
+        return
     row_number = 1
     while True:
         try:
@@ -165,7 +169,7 @@ def read_csv(handle: IO[str], name: str) -> Iterator[Entry]:
         row_number += 1
         if not any(cell.strip() for cell in row):
             continue
-        if len(row) > len(header):
+        if len(row) != len(header):
             yield Entry(f"{name}:{row_number}", ERROR, f"the row has {len(row)} cells but the header names {len(header)}")
             continue
         yield Entry(f"{name}:{row_number}", ROW, dict(zip(header, row)))
@@ -314,11 +318,12 @@ def atomic_output(path: str | os.PathLike) -> Iterator[IO[str]]:
     removed, so a file at ``path`` is always complete.
     """
     target = Path(path)
-    fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
     try:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temp, 0o666 & ~umask)  # as an ordinary new file would be, not mkstemp's 0600
+        # mkstemp's mode 0600 is kept on purpose: the records are health data.
+        fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
+    except OSError as error:
+        raise TriageError(f"{target}: cannot write the output file: {error.strerror}") from None
+    try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             yield handle
             handle.flush()

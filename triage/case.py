@@ -99,6 +99,13 @@ def validate_case(
         raise CaseError(describe_errors(model, error), source, case_id) from None
 
 
+def _as_written(value: Any) -> str:
+    """A value for messages: true, false and null as a case file writes them, others quoted."""
+    if value is None or isinstance(value, bool):
+        return {None: "null", True: "true", False: "false"}[value]
+    return repr(value)
+
+
 def describe_errors(model: type[CaseBase], error: ValidationError) -> list[str]:
     """Turn pydantic's errors into one plain line per field."""
     known = [name for name in model.model_fields]
@@ -114,7 +121,7 @@ def describe_errors(model: type[CaseBase], error: ValidationError) -> list[str]:
         elif field and field in questions:
             question = questions[field]
             problems.append(
-                f"field {field!r}: {item['input']!r} is not a valid answer; expected {question.describe_allowed()}"
+                f"field {field!r}: {_as_written(item['input'])} is not a valid answer; expected {question.describe_allowed()}"
             )
         elif field:
             problems.append(f"field {field!r}: {item['msg']}")

@@ -19,16 +19,49 @@ import yaml
 from .errors import CaseError
 
 
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _unique_pairs(pairs: list) -> dict:
+    # A repeated answer ({"fever": true, "fever": false}) must not be settled silently
+    # by "last one wins": that could drop a red flag.
+    result = {}
+    for key, value in pairs:
+        if key in result:
+            raise _DuplicateKey(key)
+        result[key] = value
+    return result
+
+
+class _UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+    """The safe YAML loader, refusing a mapping that repeats a key."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise _DuplicateKey(key)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def parse_text(text: str, source: str, suffix: str = "") -> Any:
-    """Parse a document as JSON (``.json``) or YAML (anything else; JSON is valid YAML)."""
-    if suffix == ".json" or (not suffix and text.lstrip()[:1] in "[{"):
-        try:
-            return json.loads(text)
-        except json.JSONDecodeError as error:
-            raise CaseError([f"not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})"], source) from None
+    """Parse a document as JSON (``.json``) or YAML (anything else; JSON is valid YAML).
+
+    A byte-order mark is ignored; a mapping that repeats a field is an error.
+    """
+    text = text.removeprefix("\ufeff")
     try:
-        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        return yaml.load(text, Loader=loader)
+        if suffix == ".json" or (not suffix and text.lstrip()[:1] in "[{"):
+            try:
+                return json.loads(text, object_pairs_hook=_unique_pairs)
+            except json.JSONDecodeError as error:
+                raise CaseError([f"not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})"], source) from None
+        return yaml.load(text, Loader=_UniqueKeyLoader)
+    except _DuplicateKey as error:
+        raise CaseError([f"field {error.args[0]!r}: given more than once"], source) from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
