@@ -290,3 +290,11 @@ def test_a_question_cannot_be_both_detail_and_a_red_flag(kb_copy):
     edit_questions(kb_copy, lambda q: q["fever"].update(detail=True))
     with pytest.raises(triage.KnowledgeBaseError, match="question fever.*detail question cannot be required or a red flag"):
         triage.load_knowledge_base(kb_copy)
+
+
+def test_acknowledged_may_be_given_as_its_json_value(questionnaire):
+    answers = {"weeks_pregnant": 30, "lower_back_pain": False, "leg_pain": False, "leg_cramps": True,
+               "breathless_or_chest_pain": True}
+    assert questionnaire.next_step(answers, acknowledged="emergency") == questionnaire.next_step(
+        answers, acknowledged=Urgency.EMERGENCY
+    )

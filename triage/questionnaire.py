@@ -138,6 +138,8 @@ class Questionnaire:
         from: the questionnaire stops again only for a more urgent level. ``details`` asks the
         detail questions too. Raises :class:`CaseError` when the answers are invalid.
         """
+        if isinstance(acknowledged, str):  # front ends that keep their state as JSON pass the value
+            acknowledged = Urgency(acknowledged)
         assessment = self.engine.assess(answers)
         pending = self.pending(answers, details)
         answered = sum(1 for k in answers if k != "id")

@@ -71,9 +71,9 @@ def _version(ctx: click.Context, param, value: bool) -> None:
 
 
 def use_colour(stream=None) -> bool:
-    """Colour only on a terminal, and never when NO_COLOR is set."""
+    """Colour only on a terminal, and never when NO_COLOR is set to a non-empty value (no-color.org)."""
     stream = stream or sys.stdout
-    return "NO_COLOR" not in os.environ and hasattr(stream, "isatty") and stream.isatty()
+    return not os.environ.get("NO_COLOR") and hasattr(stream, "isatty") and stream.isatty()
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
