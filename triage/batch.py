@@ -27,19 +27,16 @@ record formats hook in at :func:`case_from_record`.
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import IO, Any, Callable, Iterable, Iterator, NamedTuple
 
-from .casefiles import parse_text
+from .casefiles import atomic_output, parse_text  # noqa: F401  (atomic_output re-exported for batch users)
 from .conclusions import Summary
-from .errors import CaseError, TriageError
+from .errors import CaseError
 
 SUFFIXES = (".json", ".jsonl", ".yaml", ".yml", ".csv")
 TRUE_WORDS = {"yes": True, "true": True, "1": True, "no": False, "false": False, "0": False}
@@ -308,28 +305,3 @@ def write_records(chunks: Iterable, out: IO[str], fmt: str) -> None:
             out.write(separator + text)
             separator = ",\n"
     out.write("\n]\n" if separator != "\n" else "]\n")
-
-
-@contextlib.contextmanager
-def atomic_output(path: str | os.PathLike) -> Iterator[IO[str]]:
-    """A text file written under a temporary name beside ``path``, renamed to it at the end.
-
-    If anything goes wrong (or the run is interrupted) the temporary file is
-    removed, so a file at ``path`` is always complete.
-    """
-    target = Path(path)
-    try:
-        # mkstemp's mode 0600 is kept on purpose: the records are health data.
-        fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
-    except OSError as error:
-        raise TriageError(f"{target}: cannot write the output file: {error.strerror}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise

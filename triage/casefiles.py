@@ -12,11 +12,11 @@ import os
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, Iterator
 
 import yaml
 
-from .errors import CaseError
+from .errors import CaseError, TriageError
 
 
 class _DuplicateKey(ValueError):
@@ -109,10 +109,26 @@ def write_case(path: str | os.PathLike, case: dict[str, Any]) -> None:
         text = yaml.safe_dump(case, sort_keys=False, allow_unicode=True)
     else:
         text = json.dumps(case, indent=2, ensure_ascii=False) + "\n"
-    fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    with atomic_output(target) as handle:
+        handle.write(text)
+
+
+@contextlib.contextmanager
+def atomic_output(path: str | os.PathLike) -> Iterator[IO[str]]:
+    """A text file written under a temporary name beside ``path``, renamed to it at the end.
+
+    If anything goes wrong (or the run is interrupted) the temporary file is
+    removed, so a file at ``path`` is always complete.
+    """
+    target = Path(path)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        # mkstemp's mode 0600 is kept on purpose: the records are health data.
+        fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
+    except OSError as error:
+        raise TriageError(f"{target}: cannot write the output file: {error.strerror}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            yield handle
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temp, target)

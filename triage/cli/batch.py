@@ -45,7 +45,8 @@ def batch(state: State, inputs: tuple[str, ...], output: str | None, fmt: str, f
     unreadable (every other case is still assessed and written); 2 for usage
     errors.
     """
-    from ..batch import atomic_output, input_size, read_inputs, write_records
+    from ..batch import input_size, read_inputs, write_records
+    from ..casefiles import atomic_output
     from ..parallel import Totals, batch_records, dask_client
 
     if full and fmt == "csv":
