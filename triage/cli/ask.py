@@ -6,6 +6,7 @@ What to ask, what a reply means and when to stop live in :mod:`triage.questionna
 
 from __future__ import annotations
 
+import signal
 import sys
 import textwrap
 from pathlib import Path
@@ -80,6 +81,10 @@ def ask(state: State, fmt: str, save: Path | None, explain: bool) -> None:
     """
     if save is not None and not save.parent.is_dir():
         raise click.BadParameter(f"directory {str(save.parent)!r} does not exist", param_hint="--save")
+    # A process started in the background by a non-interactive shell inherits SIGINT
+    # as ignored, and Python then never raises KeyboardInterrupt. Ctrl-C must always
+    # stop the questionnaire, so restore the default handler.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     from ..casefiles import write_case
     from ..questionnaire import Questionnaire
 
