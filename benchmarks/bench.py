@@ -23,7 +23,6 @@ import argparse
 import json
 import os
 import platform
-import random
 import statistics
 import subprocess
 import sys
@@ -33,26 +32,6 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-
-
-def random_cases(questions, count: int, seed: int):
-    """Valid random cases: each question answered with probability 1/2; a yes-or-no answer
-    is yes with probability 0.3; numbers and choices uniform; weeks win over trimester."""
-    rnd = random.Random(seed)
-    for number in range(count):
-        case = {"id": f"case-{number}"}
-        for q in questions:
-            if rnd.random() < 0.5:
-                continue
-            if q.type == "boolean":
-                case[q.id] = rnd.random() < 0.3
-            elif q.type == "integer":
-                case[q.id] = rnd.randint(q.min, q.max)
-            else:
-                case[q.id] = rnd.choice(q.values)
-        if "weeks_pregnant" in case:
-            case.pop("trimester", None)
-        yield case
 
 
 class PeakMemory:
@@ -191,6 +170,7 @@ def main() -> None:
     runs = set(options.runs.split(","))
 
     import triage
+    from triage.samples import random_cases
 
     kb = triage.load_knowledge_base()
     engine = triage.Engine(kb)

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import triage
+from strategies import answer
 from triage.compiler import Answers, branches_of, compile_rules, strata
 from triage.conditions import evaluate, negation_normal_form
 from triage.rete import _Strategy
@@ -20,15 +21,7 @@ from triage.rete import _Strategy
 KB = triage.load_knowledge_base()
 
 
-def answer_strategy(question):
-    if question.type == "boolean":
-        return st.booleans()
-    if question.type == "integer":
-        return st.integers(question.min, question.max)
-    return st.sampled_from(question.values)
-
-
-CASES = st.fixed_dictionaries({}, optional={q.id: answer_strategy(q) for q in KB.questions}).filter(
+CASES = st.fixed_dictionaries({}, optional={q.id: answer(q) for q in KB.questions}).filter(
     lambda case: not ("weeks_pregnant" in case and "trimester" in case)
 )
 

@@ -3,34 +3,18 @@
 from __future__ import annotations
 
 import pickle
-import random
 
 import pytest
 
 import triage
+from triage import samples
 from triage.batch import CASE, Entry
 from triage.parallel import IN_FLIGHT, RuleData, Work, run_chunks
 
 
 def random_cases(kb, count, seed=0):
-    """Valid random cases (seeded): each question answered with probability 1/2."""
-    rnd = random.Random(seed)
-    cases = []
-    for number in range(count):
-        case = {"id": f"r{number}"}
-        for q in kb.questions:
-            if rnd.random() < 0.5:
-                continue
-            if q.type == "boolean":
-                case[q.id] = rnd.random() < 0.3
-            elif q.type == "integer":
-                case[q.id] = rnd.randint(q.min, q.max)
-            else:
-                case[q.id] = rnd.choice(q.values)
-        if "weeks_pregnant" in case:
-            case.pop("trimester", None)
-        cases.append(case)
-    return cases
+    """Valid random cases (seeded), as a list."""
+    return list(samples.random_cases(kb.questions, count, seed, id_prefix="r"))
 
 
 def test_assess_many_in_two_processes_equals_assess_one_by_one(engine):

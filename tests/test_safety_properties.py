@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import triage
+from strategies import answer
 from triage import Urgency
 from triage.case import trimester_for_weeks
 
@@ -20,14 +21,6 @@ ENGINE = triage.Engine(KB)
 SECOND_ENGINE = triage.Engine(KB)
 RED_FLAG_QUESTIONS = [q for q in KB.questions if q.red_flag]
 MANY = settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-
-
-def answer(question):
-    if question.type == "boolean":
-        return st.booleans()
-    if question.type == "integer":
-        return st.integers(question.min, question.max)
-    return st.sampled_from(question.values)
 
 
 @st.composite
