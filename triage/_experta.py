@@ -40,9 +40,9 @@ try:
     from experta.fact import InitialFact  # noqa: E402
     from experta.factlist import FactList  # noqa: E402
     from experta.matchers.rete import ReteMatcher  # noqa: E402
-    from experta.matchers.rete.check import TypeCheck  # noqa: E402
+    from experta.matchers.rete.check import FeatureCheck, TypeCheck  # noqa: E402
     from experta.matchers.rete.mixins import ChildNode, NoMemory  # noqa: E402
-    from experta.matchers.rete.nodes import ConflictSetNode  # noqa: E402
+    from experta.matchers.rete.nodes import ConflictSetNode, FeatureTesterNode  # noqa: E402
     from experta.strategies import DepthStrategy  # noqa: E402
 finally:
     for _handler in list(_root.handlers):
@@ -52,6 +52,6 @@ finally:
 
 __all__ = [
     "AND", "AS", "MATCH", "NOT", "OR", "Fact", "KnowledgeEngine", "L", "P", "Rule", "W",
-    "Agenda", "ChildNode", "ConflictSetNode", "DepthStrategy", "FactList", "InitialFact", "NoMemory",
-    "ReteMatcher", "TypeCheck",
+    "Agenda", "ChildNode", "ConflictSetNode", "DepthStrategy", "FactList", "FeatureCheck",
+    "FeatureTesterNode", "InitialFact", "NoMemory", "ReteMatcher", "TypeCheck",
 ]
