@@ -5,8 +5,11 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 from click.testing import CliRunner
@@ -202,3 +205,53 @@ def test_csv_with_a_repeated_or_missing_column_is_reported(tmp_path):
     assert len(records) == 2
     assert "the header names it more than once" in records[0]["error"]
     assert "the row has 2 cells but the header names 3" in records[1]["error"]
+
+
+def _descendants(pid: int) -> set[int]:
+    """The live descendants of a process (Linux /proc)."""
+    found: set[int] = set()
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return found
+    for task in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{task}/children") as handle:
+                children = [int(child) for child in handle.read().split()]
+        except OSError:
+            continue
+        for child in children:
+            found |= {child} | _descendants(child)
+    return found
+
+
+def _running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"  # a zombie has stopped
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/task"), reason="reads the process tree from Linux /proc")
+def test_sigterm_stops_the_workers_and_leaves_no_output_file(tmp_path, kb):
+    # Cases come on standard input, which stays open: the batch is mid-run, with
+    # its worker processes started and its temporary output file open, when
+    # SIGTERM arrives (as from `kill`, a service manager or a job scheduler).
+    process = subprocess.Popen([sys.executable, "-m", "triage", "batch", "-", "--workers", "2", "-o", str(tmp_path / "out.jsonl")],
+                               cwd=REPO, stdin=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process.stdin.write("".join(json.dumps(c) + "\n" for c in random_cases(kb, 600, seed=5)))
+    process.stdin.flush()
+    deadline = time.monotonic() + 120
+    while len(_descendants(process.pid)) < 3 and time.monotonic() < deadline:  # the fork server and two workers
+        time.sleep(0.05)
+    workers = _descendants(process.pid)
+    assert len(workers) >= 3 and list(tmp_path.iterdir()), "the batch did not get going"
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=60) == 128 + signal.SIGTERM
+    deadline = time.monotonic() + 30
+    while any(_running(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not [pid for pid in workers if _running(pid)]
+    assert list(tmp_path.iterdir()) == []
+    assert "Traceback" not in process.stderr.read()

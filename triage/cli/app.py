@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
+import signal
 import sys
+import threading
 from pathlib import Path
 
 import click
@@ -59,6 +62,31 @@ def handle_errors(command):
             raise click.ClickException(str(error)) from None
 
     return wrapper
+
+
+@contextlib.contextmanager
+def stop_cleanly_on_termination():
+    """Unwind on SIGTERM or SIGHUP as on an error, then exit with 128 + the signal number.
+
+    Python's default for those signals is to die on the spot, which would leave a
+    half-written temporary output file and worker processes behind. Raising
+    SystemExit instead runs every ``finally``: the temporary file is removed and
+    the worker pool is shut down.
+    """
+    if threading.current_thread() is not threading.main_thread():  # signals go to the main thread only
+        yield
+        return
+
+    def stop(signum, frame):
+        raise SystemExit(128 + signum)
+
+    handled = [s for s in (signal.SIGTERM, getattr(signal, "SIGHUP", None)) if s is not None]
+    previous = {number: signal.signal(number, stop) for number in handled}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 def _version(ctx: click.Context, param, value: bool) -> None:

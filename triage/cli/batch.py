@@ -8,7 +8,7 @@ import time
 
 import click
 
-from .app import State, handle_errors, main
+from .app import State, handle_errors, main, stop_cleanly_on_termination
 
 MAX_ERRORS_SHOWN = 100
 
@@ -43,7 +43,8 @@ def batch(state: State, inputs: tuple[str, ...], output: str | None, fmt: str, f
 
     Exit status: 0 when every case was assessed; 1 when any case was invalid or
     unreadable (every other case is still assessed and written); 2 for usage
-    errors.
+    errors. Stopped by Ctrl-C or SIGTERM, it writes no output file and stops
+    its worker processes.
     """
     from ..batch import input_size, read_inputs, write_records
     from ..casefiles import atomic_output
@@ -59,7 +60,8 @@ def batch(state: State, inputs: tuple[str, ...], output: str | None, fmt: str, f
     totals = Totals()
     started = time.perf_counter()
     try:
-        with atomic_output(output) if output else contextlib.nullcontext(sys.stdout) as out:
+        with stop_cleanly_on_termination(), \
+                atomic_output(output) if output else contextlib.nullcontext(sys.stdout) as out:
             chunks = batch_records(read_inputs(inputs, progress=progress.read), engine, fmt, full, workers, client, totals)
             write_records(reported(chunks, progress, totals), out, fmt)
     finally:
