@@ -114,7 +114,7 @@ def test_interrupted_run_leaves_no_output_file(tmp_path, monkeypatch):
     monkeypatch.setattr(triage.parallel, "batch_records", interrupted)
     out = tmp_path / "out.jsonl"
     result = CliRunner().invoke(main, ["batch", str(VALID), "-o", str(out)])
-    assert result.exit_code != 0
+    assert result.exit_code == 130 and "no output file was written" in result.stderr
     assert list(tmp_path.iterdir()) == []
 
 

@@ -11,6 +11,7 @@ import click
 from .app import State, handle_errors, main, stop_cleanly_on_termination
 
 MAX_ERRORS_SHOWN = 100
+EXIT_INTERRUPTED = 130  # the shell's convention for Ctrl-C
 
 
 @main.command()
@@ -43,8 +44,8 @@ def batch(state: State, inputs: tuple[str, ...], output: str | None, fmt: str, f
 
     Exit status: 0 when every case was assessed; 1 when any case was invalid or
     unreadable (every other case is still assessed and written); 2 for usage
-    errors. Stopped by Ctrl-C or SIGTERM, it writes no output file and stops
-    its worker processes.
+    errors; 130 when stopped by Ctrl-C (143 by SIGTERM), after removing the
+    unfinished output file and stopping the worker processes.
     """
     from ..batch import input_size, read_inputs, write_records
     from ..casefiles import atomic_output
@@ -64,6 +65,10 @@ def batch(state: State, inputs: tuple[str, ...], output: str | None, fmt: str, f
                 atomic_output(output) if output else contextlib.nullcontext(sys.stdout) as out:
             chunks = batch_records(read_inputs(inputs, progress=progress.read), engine, fmt, full, workers, client, totals)
             write_records(reported(chunks, progress, totals), out, fmt)
+    except KeyboardInterrupt:
+        progress.clear()
+        click.echo("\nStopped: " + ("no output file was written." if output else "the records above are incomplete."), err=True)
+        sys.exit(EXIT_INTERRUPTED)
     finally:
         progress.clear()
         if client is not None:
