@@ -33,8 +33,10 @@ facts travel through costs microseconds):
   means is defined in one place), and matched with the set's ``__contains__``.
   Equal constraints are one and the same function, so experta shares their alpha
   nodes between rules: most cases leave a rule after one or two cheap checks.
-- No variables are bound: what a branch matched is known when compiling (its
-  positive tests), so the action reads those answers from the ``Answers`` fact.
+- No variables are bound, not even the ``Answers`` fact: what a branch matched is
+  known when compiling (its positive tests), and a case has one ``Answers`` fact,
+  which the engine hands to the action. (A binding would add an alpha node, a
+  token copy and a context to every match.)
 """
 
 from __future__ import annotations
@@ -43,14 +45,13 @@ from dataclasses import dataclass
 from itertools import product
 from typing import Any, Callable, Iterable
 
-from ._experta import AS, NOT, Fact, P, Rule
+from ._experta import NOT, Fact, P, Rule
 from .conditions import AllOf, AnyOf, FactTest, FieldTest, NotOf, negation_normal_form, walk
 from .errors import KnowledgeBaseError
 from .knowledge import Rule as LoadedRule
 from .questions import Question
 
 TOP_SALIENCE = 1000
-ANSWERS = "answers"  # the name the matched Answers fact is passed to actions under
 LARGEST_TABLE = 4096  # questions with more possible answers get a predicate, not a set
 
 
@@ -125,9 +126,7 @@ def strata(rules: list[LoadedRule]) -> dict[str, int]:
 def compile_rules(rules: list[LoadedRule], questions: Iterable[Question], action: Callable) -> CompiledRules:
     """Build the experta rules for the attributes of a ``KnowledgeEngine`` class.
 
-    ``action(engine, branch, answers)`` runs each time a branch of a rule fires;
-    ``answers`` is the matched ``Answers`` fact (None when the branch tests no
-    answer). Fresh experta objects are built on every call, because experta's rules
+    ``action(engine, branch)`` runs each time a branch of a rule fires. Fresh experta objects are built on every call, because experta's rules
     remember the last engine that used them: each engine class must have its own.
     """
     levels = strata(rules)
@@ -196,7 +195,7 @@ def _make_action(action: Callable, branch: Branch) -> Callable:
     # **context rather than named parameters: experta then passes the context as it
     # is, instead of filtering it by the function's signature on every firing.
     def fire(engine, **context):
-        action(engine, branch, context.get(ANSWERS))
+        action(engine, branch)
 
     fire.__name__ = f"fire_{branch.rule.id}"
     fire.__doc__ = branch.rule.spec.title
@@ -224,7 +223,7 @@ def _elements(branch: list[Literal], constraints: "_Constraints") -> list | None
         return None  # a fact both derived and not derived
     elements: list = []
     if pattern:
-        elements.append(getattr(AS, ANSWERS) << Answers(**pattern))
+        elements.append(Answers(**pattern))
     elements.extend(Derived(name=fact) for fact in dict.fromkeys(facts))
     elements.extend(NOT(Derived(name=fact)) for fact in dict.fromkeys(absent))
     return elements

@@ -251,13 +251,14 @@ class RuleEngine(KnowledgeEngine):
         """Run the rules on one case's known answers; return what fired."""
         self.firings: dict[str, Firing] = {}
         self.reset()
+        self.answers = self.compiled.answers_fact(answers)  # what the rules read their evidence from
         # KnowledgeEngine.declare() without its warning about an empty working
         # memory, which is empty here when no rule needs InitialFact.
-        self._KnowledgeEngine__declare(self.compiled.answers_fact(answers))
+        self._KnowledgeEngine__declare(self.answers)
         self.run()
         return list(self.firings.values())
 
-    def collect(self, branch: Branch, answers) -> None:
+    def collect(self, branch: Branch) -> None:
         """Record that a branch of a rule fired; derive the rule's facts the first time."""
         rule = branch.rule
         firing = self.firings.get(rule.id)
@@ -267,11 +268,12 @@ class RuleEngine(KnowledgeEngine):
                 # What KnowledgeEngine.declare() does while the engine runs, less its
                 # checks that a fact holds no patterns, which a Derived fact cannot.
                 self.facts.declare(Derived(name=fact))
+        answers = self.answers
         firing.add({field: answers[field] for field in branch.fields} if branch.fields else {}, branch.facts)
 
 
-def _on_fire(engine: RuleEngine, branch: Branch, answers) -> None:
-    engine.collect(branch, answers)
+def _on_fire(engine: RuleEngine, branch: Branch) -> None:
+    engine.collect(branch)
 
 
 def engine_class(compile: Callable[[Callable], CompiledRules]) -> type[RuleEngine]:
