@@ -255,3 +255,12 @@ def test_sigterm_stops_the_workers_and_leaves_no_output_file(tmp_path, kb):
     assert not [pid for pid in workers if _running(pid)]
     assert list(tmp_path.iterdir()) == []
     assert "Traceback" not in process.stderr.read()
+
+
+def test_a_vignette_file_is_pointed_to_triage_audit_with_one_record_per_vignette():
+    vignettes = EXAMPLES / "vignettes" / "urgent.yaml"
+    result = run(str(vignettes), "-q")
+    assert result.exit_code == 1
+    found = records(result.stdout)
+    assert len(found) == 24 and all("triage audit" in r["error"] for r in found)
+    assert (found[0]["case_id"], found[0]["source"]) == ("u01-night-cramps-red-swollen-calf", f"{vignettes}:1")

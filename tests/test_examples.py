@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import yaml
@@ -12,7 +13,7 @@ import yaml
 from triage.casefiles import read_single_case
 from conftest import EXAMPLES
 
-EXPECTED = yaml.safe_load((EXAMPLES / "expected.yaml").read_text())
+EXPECTED = yaml.safe_load((Path(__file__).with_name("expected_examples.yaml")).read_text())
 
 
 def test_every_example_case_has_an_expectation():

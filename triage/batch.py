@@ -217,7 +217,13 @@ def case_from_record(record: Any, kb, source: str) -> Any:
     Every record read from a file passes here, in the process that assesses it.
     A record is a case mapping already (FHIR QuestionnaireResponse records are
     recognised when the case is validated, by :meth:`triage.Engine.validate`).
+    An audit vignette is refused with a pointer to ``triage audit``, rather than
+    with an error for each of its audit fields.
     """
+    if isinstance(record, dict) and "expected_urgency" in record:
+        vignette_id = record.get("id")
+        raise CaseError(["an audit vignette (it has expected_urgency), not a case: check vignettes with 'triage audit'"],
+                        source, vignette_id if isinstance(vignette_id, str) else None)
     return record
 
 
