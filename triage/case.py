@@ -46,7 +46,9 @@ class CaseBase(BaseModel):
 
     def answers(self) -> dict[str, Any]:
         """The known answers only, without the id."""
-        return {k: v for k, v in self.model_dump(exclude={"id"}).items() if v is not None}
+        # The fields hold plain values (bool, int, str), so the model's own __dict__
+        # is what model_dump() would copy out, at a fraction of the cost per case.
+        return {k: v for k, v in self.__dict__.items() if v is not None and k != "id"}
 
 
 def _annotation(question: Question):

@@ -70,6 +70,10 @@ class Branch:
     rule: LoadedRule
     fields: tuple[str, ...]
     facts: tuple[str, ...]
+    rule_id: str = ""  # the rule's id, looked up once per firing
+
+    def __post_init__(self):
+        object.__setattr__(self, "rule_id", self.rule.id)
 
 
 @dataclass(frozen=True)
@@ -89,6 +93,22 @@ class CompiledRules:
             dict.update(fact, dict.fromkeys(missing))
         dict.update(fact, answers)
         return fact
+
+
+class _Rule(Rule):
+    """experta's ``Rule``, with its hash kept.
+
+    experta hashes a rule (all its patterns) each time it hashes an activation
+    of it, several times per firing. The hash depends on the patterns, the action
+    and the engine the rule is bound to; it is kept for the engine it was computed
+    for.
+    """
+
+    def __hash__(self):
+        kept = self.__dict__.get("_kept_hash")
+        if kept is None or kept[0] is not self._wrapped_self:
+            kept = self._kept_hash = (self._wrapped_self, super().__hash__())
+        return kept[1]
 
 
 def strata(rules: list[LoadedRule]) -> dict[str, int]:
@@ -147,7 +167,7 @@ def compile_rules(rules: list[LoadedRule], questions: Iterable[Question], action
                 )),
                 facts=tuple(dict.fromkeys(t.fact for t in positive if isinstance(t, FactTest))),
             )
-            compiled[name] = Rule(*els, salience=TOP_SALIENCE - levels[rule.id])(_make_action(action, evidence))
+            compiled[name] = _Rule(*els, salience=TOP_SALIENCE - levels[rule.id])(_make_action(action, evidence))
     return CompiledRules(compiled, frozenset(constraints.nullable))
 
 
@@ -192,8 +212,8 @@ def _literal_key(literal: Literal) -> tuple:
 
 
 def _make_action(action: Callable, branch: Branch) -> Callable:
-    # **context rather than named parameters: experta then passes the context as it
-    # is, instead of filtering it by the function's signature on every firing.
+    # **context rather than named parameters: experta's Rule then calls it as it is,
+    # instead of filtering the call's arguments by the function's signature.
     def fire(engine, **context):
         action(engine, branch)
 
