@@ -98,3 +98,41 @@ def test_importing_triage_leaves_the_host_logging_alone():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert out == ["0", str(logging.WARNING)]
+
+
+def _red_flag_questions(kb) -> set[str]:
+    return {q.id for q in kb.questions if q.red_flag}
+
+
+def test_every_warning_sign_question_left_unanswered_is_named(engine):
+    # Back and leg pain unknown: the questions about the spine still apply.
+    named = [q.id for q in engine.assess({"leg_cramps": True}).unanswered_red_flags]
+    assert set(named) == _red_flag_questions(engine.knowledge_base)
+
+
+def test_answered_warning_signs_are_not_named_whatever_the_answer(engine):
+    kb = engine.knowledge_base
+    answers = {"breathless_or_chest_pain": False, "fever": True, "weakness": "mild", "numbness": "none"}
+    named = {q.id for q in engine.assess(answers).unanswered_red_flags}
+    assert named == _red_flag_questions(kb) - set(answers)
+    texts = {q.id: q.text for q in engine.assess(answers).unanswered_red_flags}
+    assert texts["vaginal_bleeding"] == kb.question_by_id["vaginal_bleeding"].text
+
+
+def test_a_warning_sign_question_that_does_not_apply_is_not_named(engine):
+    # No back pain, no leg pain, no weakness or numbness: the spine questions do not apply.
+    case = {"lower_back_pain": False, "leg_pain": False, "weakness": "none", "numbness": "none", "leg_cramps": True}
+    named = {q.id for q in engine.assess(case).unanswered_red_flags}
+    assert "saddle_numbness" not in named and "bladder_bowel_change" not in named
+    assert "breathless_or_chest_pain" in named
+
+
+def test_the_text_output_lists_the_unanswered_warning_signs(engine):
+    from triage.render import render_text
+
+    text = render_text(engine.assess({"leg_cramps": True, "breathless_or_chest_pain": False}))
+    assert "Warning signs not answered" in text
+    assert engine.knowledge_base.question_by_id["one_leg_swollen"].text in " ".join(text.split())  # unwrapped
+    everything = {q.id: (True if q.type == "boolean" else None) for q in engine.knowledge_base.questions if q.red_flag}
+    answered = {k: (False if v is True else "none") for k, v in everything.items()}
+    assert "Warning signs not answered" not in render_text(engine.assess(answered))

@@ -48,6 +48,13 @@ class RedFlag(_Result):
     rule: str
 
 
+class OpenQuestion(_Result):
+    """A warning-sign question the case leaves unanswered: unknown, so not ruled out."""
+
+    id: str
+    text: str
+
+
 class AdviceItem(_Result):
     """A piece of advice, with how strong its evidence is and where it comes from."""
 
@@ -85,6 +92,7 @@ class Assessment(_Result):
     action: str
     causes: list[CauseFinding]
     red_flags: list[RedFlag]
+    unanswered_red_flags: list[OpenQuestion] = []
     advice: list[AdviceItem]
     fired_rules: list[FiredRule]
     worsening_advice: list[str]

@@ -26,6 +26,7 @@ from .assessment import (
     Evidence,
     FiredRule,
     KnowledgeBaseInfo,
+    OpenQuestion,
     RedFlag,
 )
 from .knowledge import KnowledgeBase, Rule
@@ -96,8 +97,25 @@ def _advice_ids(by_urgency: list[Firing]) -> list[str]:
     return [a for a in dict.fromkeys(a for f in by_urgency for a in f.rule.spec.then.advice) if a not in withheld]
 
 
-def conclude(kb: KnowledgeBase, case_id: str | None, firings: list[Firing]) -> Assessment:
-    """Build the assessment for a case from the rules that fired (any order)."""
+def unanswered_red_flags(kb: KnowledgeBase, answers: dict) -> list[OpenQuestion]:
+    """The warning-sign questions that apply to a case (by their ``ask_when``) but are unanswered.
+
+    ``answers`` holds the case's known answers. An unknown answer is never taken
+    as "no": these are the warning signs the assessment could not rule out.
+    """
+    return [
+        OpenQuestion.model_construct(id=q.id, text=q.text)
+        for q in kb.questions
+        if q.red_flag and answers.get(q.id) is None and q.applies(answers)
+    ]
+
+
+def conclude(kb: KnowledgeBase, case_id: str | None, firings: list[Firing], answers: dict | None = None) -> Assessment:
+    """Build the assessment for a case from the rules that fired (any order).
+
+    ``answers`` (the case's known answers) lets the assessment name the warning-sign
+    questions left unanswered; without it that list is empty.
+    """
     firings, by_urgency = _ranked(firings)
     urgency = _urgency(firings)
     evidence = {f.rule.id: f.evidence() for f in firings}
@@ -134,6 +152,7 @@ def conclude(kb: KnowledgeBase, case_id: str | None, firings: list[Firing]) -> A
             CauseFinding.model_construct(id=cid, label=kb.causes[cid].label, **entry) for cid, entry in causes.items()
         ],
         red_flags=list(red_flags.values()),
+        unanswered_red_flags=unanswered_red_flags(kb, answers) if answers is not None else [],
         advice=[
             AdviceItem.model_construct(id=a.id, text=a.text, evidence=a.evidence, sources=list(a.sources))
             for a in (kb.advice[i] for i in advice_ids)

@@ -56,7 +56,7 @@ class Engine:
     def assess(self, case: Any, source: str | None = None) -> Assessment:
         """Assess one case (a mapping or a case model); raises :class:`CaseError` if invalid."""
         valid = self.validate(case, source)
-        return conclude(self.knowledge_base, valid.id, self.fire(valid))
+        return conclude(self.knowledge_base, valid.id, self.fire(valid), valid.answers())
 
     def fire(self, case: CaseBase) -> list[Firing]:
         """Run the rules on a validated case: the rules that fired, with what each matched."""

@@ -151,7 +151,7 @@ def run_chunk(engine: Engine, work: Work, chunk: list[Entry]):
             except CaseError as error:
                 results.append((False, (error.problems, error.source, error.case_id)))
             else:
-                results.append((True, (valid.id, [(f.rule.id, f.answers, f.facts) for f in firings])))
+                results.append((True, (valid.id, [(f.rule.id, f.answers, f.facts) for f in firings], valid.answers())))
         return results
 
     texts: list[str] = []
@@ -173,7 +173,7 @@ def run_chunk(engine: Engine, work: Work, chunk: list[Entry]):
             urgencies[summary.urgency.value] += 1
             data = record(case_id, entry.source, summary, None)
             if work.full:
-                assessment = conclude(kb, case_id, firings)
+                assessment = conclude(kb, case_id, firings, valid.answers())
         text = format_record(data, work.fmt)
         if work.full:  # splice in the assessment's own JSON
             body = assessment.model_dump_json() if assessment is not None else "null"
@@ -306,12 +306,16 @@ def assess_many(
     for results in run_chunks(_case_entries(cases), work, workers, engine=engine):
         for ok, value in results:
             if ok:
-                case_id, fired = value
-                yield conclude(kb, case_id, [Firing(kb.rule_by_id[r], a, list(f)) for r, a, f in fired])
+                yield _assessment(kb, *value)
             elif errors == "raise":
                 raise CaseError(*value)
             else:
                 yield CaseError(*value)
+
+
+def _assessment(kb: KnowledgeBase, case_id: str | None, fired: list, answers: dict):
+    """The assessment of a case from what a worker sent back: its id, the rules that fired, its answers."""
+    return conclude(kb, case_id, [Firing(kb.rule_by_id[r], a, list(f)) for r, a, f in fired], answers)
 
 
 def _default_engine() -> Engine:
@@ -378,7 +382,4 @@ def _assess_partition(cases, work: Work) -> list:
     engine = _engine_for(work)
     kb = engine.knowledge_base
     results = run_chunk(engine, work, list(_case_entries(cases)))
-    return [
-        conclude(kb, value[0], [Firing(kb.rule_by_id[r], a, list(f)) for r, a, f in value[1]]) if ok else CaseError(*value)
-        for ok, value in results
-    ]
+    return [_assessment(kb, *value) if ok else CaseError(*value) for ok, value in results]

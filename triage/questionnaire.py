@@ -33,7 +33,6 @@ from typing import Any, Literal, Mapping, Union
 from pydantic import BaseModel, ConfigDict
 
 from .assessment import Assessment
-from .conditions import evaluate
 from .engine import Engine, default_engine
 from .errors import CaseError, TriageError
 from .questions import Choice, Question
@@ -127,7 +126,7 @@ class Questionnaire:
     def pending(self, answers: Answers, details: bool = False) -> list[Question]:
         """The relevant questions not yet asked, in asking order (detail questions last)."""
         known = {k: v for k, v in answers.items() if k != "id"}
-        pending = [q for q in self.questions if q.id not in answers and _relevant(q, known)]
+        pending = [q for q in self.questions if q.id not in answers and q.applies(known)]
         main = [q for q in pending if not q.detail]
         return main + [q for q in pending if q.detail] if details else main
 
@@ -315,5 +314,3 @@ def _parse(question: Question, reply: str) -> Any:
     return None
 
 
-def _relevant(question: Question, answers: Answers) -> bool:
-    return question.ask_when is None or evaluate(question.ask_when, answers)

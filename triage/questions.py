@@ -6,7 +6,7 @@ from typing import Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from .conditions import Condition
+from .conditions import Condition, evaluate
 
 
 class Choice(BaseModel):
@@ -87,6 +87,10 @@ class Question(BaseModel):
         if isinstance(self.red_flag, list):
             return value in self.red_flag
         return False
+
+    def applies(self, answers: dict) -> bool:
+        """Whether the question is relevant given these answers (its ``ask_when``, if any, holds)."""
+        return self.ask_when is None or evaluate(self.ask_when, answers)
 
 
 class QuestionSet(BaseModel):

@@ -53,6 +53,13 @@ def render_text(assessment: Assessment, explain: bool = False, colour: bool = Fa
             if item.evidence:
                 lines.append(_wrap(f"Evidence: {item.evidence}", indent="    "))
 
+    if assessment.unanswered_red_flags:
+        # Unknown is never "no": say which warning signs were not ruled out.
+        lines += ["", style(_BOLD, "Warning signs not answered")]
+        lines += [_wrap(question.text, bullet="? ") for question in assessment.unanswered_red_flags]
+        lines.append(_wrap("These were not answered, so they are not ruled out. If any of them applies, "
+                           "or you are unsure, contact your midwife or maternity unit now."))
+
     lines += ["", style(_BOLD, "Seek help if")]
     lines += [_wrap(text, bullet="- ") for text in assessment.worsening_advice]
 

@@ -17,7 +17,7 @@ import click
 from .app import State, handle_errors, main, use_colour
 
 if TYPE_CHECKING:  # for annotations only: the command imports the library when it runs
-    from ..questionnaire import Prompt, Questionnaire, Session, Step
+    from ..questionnaire import Prompt, Session, Step
 
 EXIT_INTERRUPTED = 130  # the shell's convention for Ctrl-C
 
@@ -100,7 +100,7 @@ def ask(state: State, fmt: str, save: Path | None, explain: bool) -> None:
         click.echo(step.assessment.model_dump_json(indent=2))
     elif not shown:
         term.say()
-        _show_result(step, term, explain, session.questionnaire)
+        _show_result(step, term, explain)
     if save is not None:
         write_case(save, session.answers)
         term.say(f"\nAnswers saved to {save} ('triage assess {save}' gives the same result).")
@@ -116,7 +116,7 @@ def _converse(session: Session, term: _Terminal, explain: bool) -> tuple[Step, b
             continue
         if step.stopped_early:
             term.say()
-            _show_result(step, term, explain, session.questionnaire)
+            _show_result(step, term, explain)
             offer = (f"\nThat needs action now: do what it says above. {_questions(step.remaining)} can "
                      "complete the picture. Go on with them?")
         elif step.more_details:
@@ -179,14 +179,8 @@ def _offer(term: _Terminal, text: str) -> str:
         term.say("Please answer y or n, or b to change your last answer.", indent="    ")
 
 
-def _show_result(step: Step, term: _Terminal, explain: bool, questionnaire: Questionnaire) -> None:
+def _show_result(step: Step, term: _Terminal, explain: bool) -> None:
     from ..render import render_text
 
+    # The assessment names the warning-sign questions left unanswered (unknown is never "no").
     term.say(render_text(step.assessment, explain=explain, colour=term.colour))
-    if step.unanswered_red_flags:
-        # Unknown is never "no": say which warning signs were not ruled out.
-        term.say()
-        term.say(term.bold("Warning signs you did not know about"))
-        for question_id in step.unanswered_red_flags:
-            term.say(questionnaire.question(question_id).text, indent="  ? ")
-        term.say("If any of these applies, or you are unsure, contact your midwife or maternity unit now.", indent="  ")
