@@ -151,3 +151,19 @@ def test_colour_is_off_only_for_a_non_empty_no_color(monkeypatch):
     assert use_colour(Terminal()) is False
     monkeypatch.setenv("NO_COLOR", "")
     assert use_colour(Terminal()) is True
+
+
+def test_a_yaml_number_with_a_leading_zero_is_decimal_not_octal(tmp_path, engine):
+    # YAML 1.1 would read 030 as octal 24: a third-trimester case would become second.
+    path = tmp_path / "case.yaml"
+    path.write_text("weeks_pregnant: 030\nleg_cramps: yes\n")
+    result = CliRunner().invoke(main, ["assess", str(path), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == json.loads(engine.assess({"weeks_pregnant": 30, "leg_cramps": True}).model_dump_json())
+
+
+def test_a_yaml_time_like_number_is_refused_not_read_as_minutes(tmp_path):
+    path = tmp_path / "case.yaml"
+    path.write_text("weeks_pregnant: 1:30\n")  # YAML 1.1 would read 90
+    result = CliRunner().invoke(main, ["assess", str(path)])
+    assert result.exit_code == 1 and "field 'weeks_pregnant'" in result.output and "Traceback" not in result.output

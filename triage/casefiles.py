@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -45,6 +46,24 @@ class _UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
                 raise _DuplicateKey(key)
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
+
+    def construct_yaml_int(self, node):
+        """An integer as a person means it: ``030`` is 30, and ``1:30`` is not a number.
+
+        YAML 1.1 (PyYAML's dialect) reads ``030`` as octal 24 and ``1:30`` as 90:
+        someone's 30 weeks would silently become 24. Digits with leading zeros are
+        read as decimal, as YAML 1.2 does, and ``1:30`` is kept as text, which
+        validation then refuses with a message naming the field.
+        """
+        text = self.construct_scalar(node).replace("_", "")
+        if re.fullmatch(r"[-+]?0[0-9]+", text):
+            return int(text, 10)
+        if ":" in text:
+            return self.construct_scalar(node)
+        return super().construct_yaml_int(node)
+
+
+_UniqueKeyLoader.add_constructor("tag:yaml.org,2002:int", _UniqueKeyLoader.construct_yaml_int)
 
 
 def parse_text(text: str, source: str, suffix: str = "") -> Any:
