@@ -134,3 +134,17 @@ def test_cli_audit_of_the_shipped_set_exits_0():
     result = CliRunner().invoke(main, ["audit", *map(str, VIGNETTE_FILES)])
     assert result.exit_code == 0, result.output
     assert "under-triage (less urgent):          0" in result.output
+
+
+def test_a_directory_of_vignettes_is_read_like_its_files_in_sorted_order():
+    from_directory = read_vignettes([EXAMPLES / "vignettes"])
+    assert from_directory == read_vignettes(sorted(VIGNETTE_FILES))
+    result = CliRunner().invoke(main, ["audit", str(EXAMPLES / "vignettes")])
+    assert result.exit_code == 0 and f"Vignettes: {len(from_directory)}" in result.output
+
+
+def test_a_directory_without_vignettes_is_a_clear_error(tmp_path):
+    (tmp_path / "notes.txt").write_text("none here")
+    result = CliRunner().invoke(main, ["audit", str(tmp_path)])
+    assert result.exit_code == 1 and "no vignette files in this directory" in result.output
+    assert "Traceback" not in result.output

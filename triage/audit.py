@@ -18,6 +18,7 @@ from typing import Any, Iterable
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from .batch import files_in
 from .casefiles import parse_text, read_document
 from .engine import Engine
 from .errors import CaseError
@@ -83,15 +84,31 @@ class AuditReport(BaseModel):
         return [o for o in self.under_triaged if o.expected_urgency in (Urgency.EMERGENCY, Urgency.URGENT)]
 
 
+VIGNETTE_SUFFIXES = (".json", ".jsonl", ".yaml", ".yml")
+
+
+def vignette_files(paths: Iterable[str | os.PathLike]) -> list[str]:
+    """The files to read: each file given, and the vignette files in each directory (recursively, sorted)."""
+    files: list[str] = []
+    for path in paths:
+        if Path(path).is_dir():
+            found = [str(p) for p in files_in(Path(path)) if p.suffix.lower() in VIGNETTE_SUFFIXES]
+            if not found:
+                raise CaseError([f"no vignette files in this directory (looked for {', '.join(VIGNETTE_SUFFIXES)})"], str(path))
+            files.extend(found)
+        else:
+            files.append(str(path))
+    return files
+
+
 def read_vignettes(paths: Iterable[str | os.PathLike]) -> list[Vignette]:
-    """Read vignettes from JSON, YAML (a record or a list) and JSONL files.
+    """Read vignettes from JSON, YAML (a record or a list) and JSONL files, and directories of them.
 
     Raises :class:`CaseError` listing every bad record by file, record and field.
     """
     vignettes: list[Vignette] = []
     problems: list[str] = []
-    for path in paths:
-        path = str(path)
+    for path in vignette_files(paths):
         try:
             records = list(_records(path))
         except CaseError as error:

@@ -8,13 +8,13 @@ from .app import State, handle_errors, main
 
 
 @main.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True), metavar="FILE_OR_DIR...")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--strict", is_flag=True, help="Exit 1 on any under-triage, not only of emergency or urgent vignettes.")
 @click.pass_obj
 @handle_errors
 def audit(state: State, files: tuple[str, ...], fmt: str, strict: bool) -> None:
-    """Audit vignettes (JSON, YAML or JSONL) against their expected urgency.
+    """Audit vignettes (JSON, YAML or JSONL files, or directories of them) against their expected urgency.
 
     Prints appropriate, over- and under-triage, safe advice, cause recall, a
     confusion matrix and each under-triaged vignette with what fired. Exits 1
