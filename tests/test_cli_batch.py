@@ -7,6 +7,7 @@ import io
 import json
 import os
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -264,3 +265,74 @@ def test_a_vignette_file_is_pointed_to_triage_audit_with_one_record_per_vignette
     found = records(result.stdout)
     assert len(found) == 24 and all("triage audit" in r["error"] for r in found)
     assert (found[0]["case_id"], found[0]["source"]) == ("u01-night-cramps-red-swollen-calf", f"{vignettes}:1")
+
+
+def test_output_through_a_symlink_replaces_the_file_it_names_not_the_link(tmp_path):
+    real = tmp_path / "real.jsonl"
+    real.write_text("old\n")
+    link = tmp_path / "link.jsonl"
+    link.symlink_to(real)
+    result = run(str(VALID), "-q", "-o", str(link))
+    assert result.exit_code == 0
+    assert link.is_symlink() and len(records(real.read_text())) == 5
+
+
+def test_output_to_a_device_writes_to_it_and_leaves_it_a_device():
+    result = run(str(VALID), "-q", "-o", os.devnull)
+    assert result.exit_code == 0
+    assert stat.S_ISCHR(os.stat(os.devnull).st_mode)
+
+
+@pytest.mark.parametrize("kind", ["read-only file", "directory"])
+def test_output_to_a_read_only_file_or_a_directory_is_refused(tmp_path, kind):
+    target = tmp_path / "out.jsonl"
+    if kind == "directory":
+        target.mkdir()
+    else:
+        target.write_text("keep\n")
+        target.chmod(0o444)
+    result = run(str(VALID), "-q", "-o", str(target))
+    if kind == "directory":  # refused by the option itself: a usage error
+        assert result.exit_code == 2 and "is a directory" in result.output
+    else:
+        assert result.exit_code == 1 and "cannot write the output file: it is read-only" in result.output
+        assert target.read_text() == "keep\n"
+
+
+@pytest.mark.parametrize("make", ["empty directory", "empty jsonl", "directory of other files"])
+def test_an_input_with_no_cases_is_an_error_not_a_silent_success(tmp_path, make):
+    if make == "empty jsonl":
+        source = tmp_path / "cases.jsonl"
+        source.write_text("\n")
+    else:
+        source = tmp_path / "cases"
+        source.mkdir()
+        if make == "directory of other files":
+            (source / "notes.txt").write_text("not a case")
+    result = run(str(source))
+    assert result.exit_code == 1
+    assert [r["source"] for r in records(result.stdout)] == [str(source)]
+    assert "no case" in records(result.stdout)[0]["error"]
+
+
+def test_empty_standard_input_is_an_error():
+    result = run("-", input="")
+    assert result.exit_code == 1 and "standard input is empty" in result.stdout
+
+
+def test_csv_accepts_y_and_n_and_choices_in_any_letter_case(tmp_path, engine):
+    path = tmp_path / "cases.csv"
+    path.write_text("id,leg_pain,weakness,fever\nc1,Y,Severe,n\n")
+    result = run(str(path), "-q")
+    assert result.exit_code == 0, result.stdout
+    expected = engine.assess({"id": "c1", "leg_pain": True, "weakness": "severe", "fever": False})
+    assert records(result.stdout)[0]["urgency"] == expected.urgency.value
+
+
+def test_the_summary_says_1_case_and_separates_thousands(tmp_path):
+    one = tmp_path / "one.jsonl"
+    one.write_text('{"leg_cramps": true}\n')
+    assert run(str(one)).stderr.startswith("1 case: 0 emergency")
+    many = tmp_path / "many.jsonl"
+    many.write_text('{"leg_cramps": true}\n' * 1200)
+    assert run(str(many)).stderr.startswith("1,200 cases: ") and "1,200 self_care" in run(str(many)).stderr

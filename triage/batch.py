@@ -39,7 +39,7 @@ from .conclusions import Summary
 from .errors import CaseError
 
 SUFFIXES = (".json", ".jsonl", ".yaml", ".yml", ".csv")
-TRUE_WORDS = {"yes": True, "true": True, "1": True, "no": False, "false": False, "0": False}
+TRUE_WORDS = {"yes": True, "y": True, "true": True, "1": True, "no": False, "n": False, "false": False, "0": False}
 
 # Kinds of entry: what ``payload`` holds.
 CASE = "case"    # a parsed record (JSON or YAML)
@@ -67,16 +67,32 @@ def read_inputs(
 
     ``progress(n)``, when given, is told of every ``n`` bytes read.
     """
+    # An input that holds no case at all is an error, not a silent "0 cases": an
+    # empty export, a wrong directory or a cut-off pipe must not pass as a success.
     for name in inputs:
         if name == "-":
-            yield from read_jsonl(stdin if stdin is not None else sys.stdin.buffer, "<stdin>", progress)
+            yield from _or_nothing(read_jsonl(stdin if stdin is not None else sys.stdin.buffer, "<stdin>", progress),
+                                   Entry("<stdin>", ERROR, "no cases: standard input is empty (it is read as JSONL)"))
             continue
         path = Path(name)
         if path.is_dir():
-            for file in files_in(path):
+            files = files_in(path)
+            if not files:
+                yield Entry(name, ERROR, f"no case files in this directory (looked for {', '.join(SUFFIXES)})")
+            for file in files:
                 yield from read_file(file, progress)
         else:
             yield from read_file(path, progress)
+
+
+def _or_nothing(entries: Iterator[Entry], instead: Entry) -> Iterator[Entry]:
+    """The entries, or ``instead`` when there are none."""
+    empty = True
+    for entry in entries:
+        empty = False
+        yield entry
+    if empty:
+        yield instead
 
 
 def input_size(inputs: Iterable[str]) -> int | None:
@@ -112,7 +128,7 @@ def read_file(path: Path, progress: Callable[[int], None] | None = None) -> Iter
     try:
         if suffix == ".jsonl":
             with open(path, "rb") as handle:
-                yield from read_jsonl(handle, name, progress)
+                yield from _or_nothing(read_jsonl(handle, name, progress), Entry(name, ERROR, "no cases: the file is empty"))
             return
         if suffix == ".csv":
             with open(path, encoding="utf-8", newline="") as handle:
@@ -245,8 +261,8 @@ def case_from_row(row: dict[str, str], questions: dict) -> dict[str, Any]:
             case[column] = TRUE_WORDS.get(text.lower(), text)
         elif question.type == "integer" or all(isinstance(v, int) for v in question.values or ()):
             case[column] = _integer(text)
-        else:
-            case[column] = text
+        else:  # a choice, in any letter case (spreadsheets capitalise)
+            case[column] = next((v for v in question.values if str(v).lower() == text.lower()), text)
     return case
 
 

@@ -137,14 +137,29 @@ def atomic_output(path: str | os.PathLike) -> Iterator[IO[str]]:
     """A text file written under a temporary name beside ``path``, renamed to it at the end.
 
     If anything goes wrong (or the run is interrupted) the temporary file is
-    removed, so a file at ``path`` is always complete.
+    removed, so a file at ``path`` is always complete. A symbolic link is written
+    through (the file it names is replaced); a device or a pipe (``/dev/null``, a
+    FIFO) cannot be replaced, so it is written to directly; a read-only file or a
+    directory is refused.
     """
-    target = Path(path)
+    target = Path(os.path.realpath(path))
+    if target.exists() and not target.is_file():
+        if target.is_dir():
+            raise TriageError(f"{path}: cannot write the output file: it is a directory")
+        try:
+            handle = open(target, "w", encoding="utf-8", newline="")
+        except OSError as error:
+            raise TriageError(f"{path}: cannot write the output file: {error.strerror}") from None
+        with handle:
+            yield handle
+        return
+    if target.exists() and not target.stat().st_mode & 0o222:
+        raise TriageError(f"{path}: cannot write the output file: it is read-only")
     try:
         # mkstemp's mode 0600 is kept on purpose: the records are health data.
         fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
     except OSError as error:
-        raise TriageError(f"{target}: cannot write the output file: {error.strerror}") from None
+        raise TriageError(f"{path}: cannot write the output file: {error.strerror}") from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             yield handle

@@ -64,21 +64,25 @@ def handle_errors(command):
     return wrapper
 
 
+class Terminated(SystemExit):
+    """Raised in the main thread when SIGTERM or SIGHUP arrives; its code is 128 + the signal number."""
+
+
 @contextlib.contextmanager
 def stop_cleanly_on_termination():
     """Unwind on SIGTERM or SIGHUP as on an error, then exit with 128 + the signal number.
 
     Python's default for those signals is to die on the spot, which would leave a
     half-written temporary output file and worker processes behind. Raising
-    SystemExit instead runs every ``finally``: the temporary file is removed and
-    the worker pool is shut down.
+    :class:`Terminated` (a SystemExit) instead runs every ``finally``: the
+    temporary file is removed and the worker pool is shut down.
     """
     if threading.current_thread() is not threading.main_thread():  # signals go to the main thread only
         yield
         return
 
     def stop(signum, frame):
-        raise SystemExit(128 + signum)
+        raise Terminated(128 + signum)
 
     handled = [s for s in (signal.SIGTERM, getattr(signal, "SIGHUP", None)) if s is not None]
     previous = {number: signal.signal(number, stop) for number in handled}

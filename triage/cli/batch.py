@@ -8,7 +8,7 @@ import time
 
 import click
 
-from .app import State, handle_errors, main, stop_cleanly_on_termination
+from .app import State, Terminated, handle_errors, main, stop_cleanly_on_termination
 
 MAX_ERRORS_SHOWN = 100
 EXIT_INTERRUPTED = 130  # the shell's convention for Ctrl-C
@@ -34,7 +34,7 @@ def batch(state: State, inputs: tuple[str, ...], output: str | None, fmt: str, f
 
     An INPUT is a .json file (one case or a list), .yaml/.yml (the same), .jsonl
     (a case per line), .csv (a header of field names; an empty cell is unknown;
-    yes/no, true/false, 1/0 for yes-or-no questions), a directory (searched
+    yes/no, y/n, true/false, 1/0 for yes-or-no questions), a directory (searched
     recursively, in sorted order) or '-' (JSONL on standard input).
 
     Each record has case_id (the case's id, else its source), source (the file,
@@ -56,19 +56,23 @@ def batch(state: State, inputs: tuple[str, ...], output: str | None, fmt: str, f
     if workers is not None and dask_address:
         raise click.UsageError("--workers and --dask exclude each other: the Dask cluster decides")
     progress = Progress(input_size(inputs), enabled=not quiet and sys.stderr.isatty())
-    engine = state.engine
-    client = dask_client(dask_address) if dask_address else None
     totals = Totals()
+    client = None
     started = time.perf_counter()
+    # From here on Ctrl-C and SIGTERM stop the batch the same way at any moment,
+    # loading the rules included: a message, no output file, the workers stopped.
     try:
-        with stop_cleanly_on_termination(), \
-                atomic_output(output) if output else contextlib.nullcontext(sys.stdout) as out:
-            chunks = batch_records(read_inputs(inputs, progress=progress.read), engine, fmt, full, workers, client, totals)
-            write_records(reported(chunks, progress, totals), out, fmt)
-    except KeyboardInterrupt:
+        with stop_cleanly_on_termination():
+            engine = state.engine
+            client = dask_client(dask_address) if dask_address else None
+            with atomic_output(output) if output else contextlib.nullcontext(sys.stdout) as out:
+                chunks = batch_records(read_inputs(inputs, progress=progress.read), engine, fmt, full, workers, client, totals)
+                write_records(reported(chunks, progress, totals), out, fmt)
+    except (KeyboardInterrupt, Terminated) as stop:
         progress.clear()
-        click.echo("\nStopped: " + ("no output file was written." if output else "the records above are incomplete."), err=True)
-        sys.exit(EXIT_INTERRUPTED)
+        how = "Stopped" if isinstance(stop, KeyboardInterrupt) else "Terminated"
+        click.echo(f"\n{how}: " + ("no output file was written." if output else "the records above are incomplete."), err=True)
+        sys.exit(EXIT_INTERRUPTED if isinstance(stop, KeyboardInterrupt) else stop.code)
     finally:
         progress.clear()
         if client is not None:
@@ -95,13 +99,14 @@ def summary_text(totals, elapsed: float) -> str:
     """The summary line: cases, per urgency, errors, time and cases per second."""
     from ..urgency import Urgency
 
-    levels = ", ".join(f"{totals.urgencies.get(u.value, 0)} {u.value}" for u in Urgency)
+    levels = ", ".join(f"{totals.urgencies.get(u.value, 0):,} {u.value}" for u in Urgency)
     more = totals.errors - MAX_ERRORS_SHOWN
-    errors = f"{totals.errors} error{'s' if totals.errors != 1 else ''}" + (
-        f" ({more} not shown above; see each record's error)" if more > 0 else ""
+    errors = f"{totals.errors:,} error{'s' if totals.errors != 1 else ''}" + (
+        f" ({more:,} not shown above; see each record's error)" if more > 0 else ""
     )
     rate = totals.cases / elapsed if elapsed > 0 else 0.0
-    return f"{totals.cases} cases: {levels}; {errors}; {elapsed:.2f} s, {rate:,.0f} cases/s"
+    cases = f"{totals.cases:,} case{'s' if totals.cases != 1 else ''}"
+    return f"{cases}: {levels}; {errors}; {elapsed:.2f} s, {rate:,.0f} cases/s"
 
 
 class Progress:
