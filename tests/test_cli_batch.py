@@ -336,3 +336,14 @@ def test_the_summary_says_1_case_and_separates_thousands(tmp_path):
     many = tmp_path / "many.jsonl"
     many.write_text('{"leg_cramps": true}\n' * 1200)
     assert run(str(many)).stderr.startswith("1,200 cases: ") and "1,200 self_care" in run(str(many)).stderr
+
+
+def test_a_reader_that_stops_early_ends_the_batch_quietly_with_141(tmp_path, kb):
+    path = tmp_path / "many.jsonl"
+    path.write_text("".join(json.dumps(c) + "\n" for c in random_cases(kb, 3000, seed=6)))
+    process = subprocess.Popen([sys.executable, "-m", "triage", "batch", str(path), "--workers", "1", "-q"],
+                               cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert json.loads(process.stdout.readline())["source"] == f"{path}:1"
+    process.stdout.close()  # as `| head -1` does
+    assert process.wait(timeout=120) == 141
+    assert process.stderr.read() == b""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 import time
 
@@ -12,6 +13,7 @@ from .app import State, Terminated, handle_errors, main, stop_cleanly_on_termina
 
 MAX_ERRORS_SHOWN = 100
 EXIT_INTERRUPTED = 130  # the shell's convention for Ctrl-C
+EXIT_BROKEN_PIPE = 141  # the shell's status for a command stopped by SIGPIPE
 
 
 @main.command()
@@ -45,7 +47,8 @@ def batch(state: State, inputs: tuple[str, ...], output: str | None, fmt: str, f
     Exit status: 0 when every case was assessed; 1 when any case was invalid or
     unreadable (every other case is still assessed and written); 2 for usage
     errors; 130 when stopped by Ctrl-C (143 by SIGTERM), after removing the
-    unfinished output file and stopping the worker processes.
+    unfinished output file and stopping the worker processes; 141 when the
+    reader of standard output stops reading (as with | head).
     """
     from ..batch import input_size, read_inputs, write_records
     from ..casefiles import atomic_output
@@ -68,6 +71,11 @@ def batch(state: State, inputs: tuple[str, ...], output: str | None, fmt: str, f
             with atomic_output(output) if output else contextlib.nullcontext(sys.stdout) as out:
                 chunks = batch_records(read_inputs(inputs, progress=progress.read), engine, fmt, full, workers, client, totals)
                 write_records(reported(chunks, progress, totals), out, fmt)
+    except BrokenPipeError:
+        # The reader of standard output stopped (`| head`): stop quietly, as a
+        # command killed by SIGPIPE would, without Python's complaint at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(EXIT_BROKEN_PIPE)
     except (KeyboardInterrupt, Terminated) as stop:
         progress.clear()
         how = "Stopped" if isinstance(stop, KeyboardInterrupt) else "Terminated"
