@@ -167,3 +167,16 @@ def test_a_yaml_time_like_number_is_refused_not_read_as_minutes(tmp_path):
     path.write_text("weeks_pregnant: 1:30\n")  # YAML 1.1 would read 90
     result = CliRunner().invoke(main, ["assess", str(path)])
     assert result.exit_code == 1 and "field 'weeks_pregnant'" in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("command", [["assess", str(EXAMPLES / "cases" / "back_pain_early.yaml")],
+                                     ["audit", str(EXAMPLES / "vignettes")], ["batch", str(EXAMPLES / "batch" / "valid")]])
+def test_ctrl_c_in_any_command_exits_130_with_a_message(monkeypatch, command):
+    from triage.cli.app import State
+
+    def interrupted(self):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(State, "engine", property(interrupted))  # Ctrl-C while the rules load
+    result = CliRunner().invoke(main, command, catch_exceptions=False)
+    assert result.exit_code == 130 and "Stopped" in result.output and "Aborted" not in result.output

@@ -108,7 +108,22 @@ def use_colour(stream=None) -> bool:
     return not os.environ.get("NO_COLOR") and hasattr(stream, "isatty") and stream.isatty()
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """The command group: Ctrl-C anywhere in a command exits 130, the shell's convention.
+
+    click itself would print "Aborted!" and exit 1, the status that means "a case
+    was invalid"; commands with more to say on Ctrl-C (batch, ask) catch it first.
+    """
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            click.echo("\nStopped.", err=True)
+            ctx.exit(130)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=lambda *a: _version(*a),
               help="Show the version and exit.")
 @click.option(
