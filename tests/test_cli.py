@@ -180,3 +180,35 @@ def test_ctrl_c_in_any_command_exits_130_with_a_message(monkeypatch, command):
     monkeypatch.setattr(State, "engine", property(interrupted))  # Ctrl-C while the rules load
     result = CliRunner().invoke(main, command, catch_exceptions=False)
     assert result.exit_code == 130 and "Stopped" in result.output and "Aborted" not in result.output
+
+
+def _frame_inside_multiprocessing():
+    """A real frame whose code claims to be in the multiprocessing package, as when a worker is starting."""
+    import multiprocessing
+    import os
+    import sys
+
+    filename = os.path.join(os.path.dirname(multiprocessing.__file__), "popen_forkserver.py")
+    namespace: dict = {"sys": sys}
+    exec(compile("def launch():\n    return sys._getframe()\n", filename, "exec"), namespace)
+    return namespace["launch"]()
+
+
+def test_sigterm_while_a_worker_starts_is_postponed_then_stops_the_command():
+    import signal
+    import sys
+    import time
+
+    from triage.cli.app import Terminated, starting_a_process, stop_cleanly_on_termination
+
+    before = signal.getsignal(signal.SIGTERM)
+    assert not starting_a_process(sys._getframe())
+    inside = _frame_inside_multiprocessing()
+    assert starting_a_process(inside)
+    with stop_cleanly_on_termination():
+        handler = signal.getsignal(signal.SIGTERM)
+        assert handler(signal.SIGTERM, inside) is None  # postponed: nothing raised mid-start
+        with pytest.raises(Terminated) as stopped:
+            time.sleep(5)  # the signal comes again, and stops us here
+    assert stopped.value.code == 128 + signal.SIGTERM
+    assert signal.getsignal(signal.SIGTERM) is before  # the previous handler is back

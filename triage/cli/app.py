@@ -80,8 +80,18 @@ def stop_cleanly_on_termination():
     if threading.current_thread() is not threading.main_thread():  # signals go to the main thread only
         yield
         return
+    postponed: dict[int, int] = {}
 
     def stop(signum, frame):
+        # Never stop in the middle of starting a worker process: its start-up data
+        # would reach it cut short, and it would die printing a traceback. Instead
+        # the signal is sent again a moment later (for at most 2 s).
+        if postponed.get(signum, 0) < 40 and starting_a_process(frame):
+            postponed[signum] = postponed.get(signum, 0) + 1
+            again = threading.Timer(0.05, os.kill, (os.getpid(), signum))
+            again.daemon = True
+            again.start()
+            return
         raise Terminated(128 + signum)
 
     handled = [s for s in (signal.SIGTERM, getattr(signal, "SIGHUP", None)) if s is not None]
@@ -91,6 +101,18 @@ def stop_cleanly_on_termination():
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)
+
+
+def starting_a_process(frame) -> bool:
+    """Whether ``frame`` (the code a signal interrupted) is inside multiprocessing, e.g. starting a worker."""
+    import multiprocessing
+
+    package = os.path.dirname(multiprocessing.__file__) + os.sep
+    while frame is not None:
+        if frame.f_code.co_filename.startswith(package):
+            return True
+        frame = frame.f_back
+    return False
 
 
 def _version(ctx: click.Context, param, value: bool) -> None:
