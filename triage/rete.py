@@ -119,7 +119,8 @@ class _Matcher(ReteMatcher):
     - a node that only reads the token it receives (a conflict-set node, or an
       alpha node whose check binds nothing) receives it without the copy experta
       makes on entry to every node; a node that binds still copies before writing;
-    - the alpha nodes testing an answer use :class:`_AnswerTest`.
+    - the alpha nodes testing an answer use :class:`_AnswerTest`, and pass a
+      token on as :func:`_testing` says.
     """
 
     def __init__(self, engine):
