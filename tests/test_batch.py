@@ -13,13 +13,13 @@ from triage.batch import (
     LINE,
     ROW,
     Entry,
-    atomic_output,
     case_from_row,
     case_of,
     files_in,
     read_inputs,
     write_records,
 )
+from triage.casefiles import atomic_output
 from triage.errors import CaseError
 from conftest import EXAMPLES
 

@@ -303,11 +303,15 @@ def test_output_to_a_read_only_file_or_a_directory_is_refused(tmp_path, kind):
         assert target.read_text() == "keep\n"
 
 
-@pytest.mark.parametrize("make", ["empty directory", "empty jsonl", "directory of other files"])
+@pytest.mark.parametrize("make", ["empty directory", "empty jsonl", "csv header alone", "empty json list",
+                                  "directory of other files"])
 def test_an_input_with_no_cases_is_an_error_not_a_silent_success(tmp_path, make):
-    if make == "empty jsonl":
-        source = tmp_path / "cases.jsonl"
-        source.write_text("\n")
+    files = {"empty jsonl": ("cases.jsonl", "\n"), "csv header alone": ("cases.csv", "id,fever\n"),
+             "empty json list": ("cases.json", "[]")}
+    if make in files:
+        name, content = files[make]
+        source = tmp_path / name
+        source.write_text(content)
     else:
         source = tmp_path / "cases"
         source.mkdir()

@@ -92,7 +92,7 @@ def vignette_files(paths: Iterable[str | os.PathLike]) -> list[str]:
     files: list[str] = []
     for path in paths:
         if Path(path).is_dir():
-            found = [str(p) for p in files_in(Path(path)) if p.suffix.lower() in VIGNETTE_SUFFIXES]
+            found = [str(p) for p in files_in(Path(path), VIGNETTE_SUFFIXES)]
             if not found:
                 raise CaseError([f"no vignette files in this directory (looked for {', '.join(VIGNETTE_SUFFIXES)})"], str(path))
             files.extend(found)

@@ -34,7 +34,7 @@ import sys
 from pathlib import Path
 from typing import IO, Any, Callable, Iterable, Iterator, NamedTuple
 
-from .casefiles import atomic_output, parse_text  # noqa: F401  (atomic_output re-exported for batch users)
+from .casefiles import parse_text
 from .conclusions import Summary
 from .errors import CaseError
 
@@ -110,25 +110,33 @@ def input_size(inputs: Iterable[str]) -> int | None:
     return total
 
 
-def files_in(directory: Path) -> list[Path]:
-    """The case files in a directory and its subdirectories, in sorted order, hidden ones left out."""
+def files_in(directory: Path, suffixes: tuple[str, ...] = SUFFIXES) -> list[Path]:
+    """The files with these suffixes in a directory and its subdirectories, sorted, hidden ones left out."""
     return sorted(
         path
         for path in directory.rglob("*")
-        if path.suffix.lower() in SUFFIXES
+        if path.suffix.lower() in suffixes
         and path.is_file()
         and not any(part.startswith(".") for part in path.relative_to(directory).parts)
     )
 
 
 def read_file(path: Path, progress: Callable[[int], None] | None = None) -> Iterator[Entry]:
-    """The entries of one file, by its suffix (anything else is read as JSON or YAML)."""
+    """The entries of one file, by its suffix (anything else is read as JSON or YAML).
+
+    A file that holds no case (a blank JSONL file, a CSV header alone, an empty
+    list) gives one error entry, like an unreadable file.
+    """
+    yield from _or_nothing(_read_file(path, progress), Entry(str(path), ERROR, "no cases in the file"))
+
+
+def _read_file(path: Path, progress: Callable[[int], None] | None) -> Iterator[Entry]:
     name = str(path)
     suffix = path.suffix.lower()
     try:
         if suffix == ".jsonl":
             with open(path, "rb") as handle:
-                yield from _or_nothing(read_jsonl(handle, name, progress), Entry(name, ERROR, "no cases: the file is empty"))
+                yield from read_jsonl(handle, name, progress)
             return
         if suffix == ".csv":
             with open(path, encoding="utf-8", newline="") as handle:

@@ -312,5 +312,3 @@ def _parse(question: Question, reply: str) -> Any:
     if reply in NO and "none" in values:
         return "none"
     return None
-
-
