@@ -148,3 +148,60 @@ def test_a_directory_without_vignettes_is_a_clear_error(tmp_path):
     result = CliRunner().invoke(main, ["audit", str(tmp_path)])
     assert result.exit_code == 1 and "no vignette files in this directory" in result.output
     assert "Traceback" not in result.output
+
+
+# The independent layout: answers nested under `case`, free-text keys kept and shown.
+
+NESTED = """\
+- id: n-under
+  expected_urgency: emergency
+  expected_causes: [dvt]
+  case:
+    weeks_pregnant: 30
+    leg_cramps: true
+  rationale: Written to be under-triaged.
+  source: NHS "Deep vein thrombosis"
+  author: independent-A
+  notes: {reviewed: 2026}
+- id: n-exact
+  expected_urgency: self_care
+  case: {leg_cramps: true, night_cramps: true}
+  rationale: Ordinary night cramps.
+"""
+
+
+def test_nested_vignettes_are_read_and_their_free_text_is_kept(tmp_path):
+    vignettes = read_vignettes([write(tmp_path, "indep.yaml", NESTED)])
+    first = vignettes[0]
+    assert first.case == {"id": "n-under", "weeks_pregnant": 30, "leg_cramps": True}
+    assert first.notes == {"rationale": "Written to be under-triaged.", "source": 'NHS "Deep vein thrombosis"',
+                           "author": "independent-A", "notes": '{"reviewed": 2026}'}
+    assert first.source.endswith("indep.yaml#1")  # where it was read from stays separate from its `source` key
+
+
+def test_nested_free_text_is_shown_for_an_under_triaged_vignette(tmp_path):
+    result = CliRunner().invoke(main, ["audit", write(tmp_path, "indep.yaml", NESTED)])
+    assert result.exit_code == 1
+    assert "n-under" in result.output and "rationale: Written to be under-triaged." in result.output
+    assert 'source: NHS "Deep vein thrombosis"' in result.output and "author: independent-A" in result.output
+    data = json.loads(CliRunner().invoke(main, ["audit", "--format", "json", write(tmp_path, "i.yaml", NESTED)]).output.split("\nError")[0])
+    assert data["under_triaged"][0]["notes"]["author"] == "independent-A"
+
+
+def test_flat_vignettes_may_carry_the_free_text_keys_too(tmp_path):
+    path = write(tmp_path, "flat.yaml", "- {id: a, expected_urgency: self_care, leg_cramps: true, night_cramps: true, rationale: why, author: me}\n")
+    (vignette,) = read_vignettes([path])
+    assert vignette.notes == {"rationale": "why", "author": "me"} and "rationale" not in vignette.case
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("- {id: a, expected_urgency: routine, case: {leg_pian: true}}\n", "did you mean 'leg_pain'"),
+        ("- {id: a, expected_urgency: routine, case: [leg_pain]}\n", "field 'case': must be a mapping"),
+        ("- {id: a, expected_urgency: routine, expected_cause: [dvt], case: {leg_pain: true}}\n", "field 'expected_cause': unknown"),
+    ],
+)
+def test_bad_nested_vignettes_are_named(tmp_path, text, expected):
+    result = CliRunner().invoke(main, ["audit", write(tmp_path, "bad.yaml", text)])
+    assert result.exit_code == 1 and expected in result.output and "Traceback" not in result.output

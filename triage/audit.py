@@ -1,7 +1,11 @@
 """Audit a vignette set for under-triage, as symptom-checker studies report it.
 
 A vignette is a case plus ``expected_urgency`` (the gold standard) and optional
-``expected_causes``. Definitions (see ``../shared/clinical/red-flags.md``):
+``expected_causes``, in one of two layouts: flat (the answers beside ``id`` and the
+``expected_*`` keys) or nested (the answers under ``case``, the layout of vignette sets
+written independently of the rules). Free-text keys (``rationale``, ``source``, ``notes``,
+``author``; in the nested layout any key that is not an answer or ``expected_*``) are
+kept as ``notes`` and shown with the outcome, never refused. Definitions (see ``../shared/clinical/red-flags.md``):
 
 - appropriate: the advice equals the gold level;
 - over-triage: more urgent than gold; under-triage: less urgent (the unsafe error);
@@ -36,7 +40,8 @@ class Vignette(BaseModel):
     expected_urgency: Urgency
     expected_causes: list[str] = []
     case: dict[str, Any]
-    source: str
+    source: str  # where the vignette was read from (file, and record)
+    notes: dict[str, str] = {}  # the free-text keys (rationale, source, notes, author), as written
 
 
 class Outcome(BaseModel):
@@ -54,6 +59,7 @@ class Outcome(BaseModel):
     missed_causes: list[str]
     fired_rules: list[str]
     red_flags: list[str]
+    notes: dict[str, str] = {}
 
 
 class AuditReport(BaseModel):
@@ -145,6 +151,11 @@ def _records(path: str):
         yield (f"{source}#{number}" if isinstance(data, list) else source), item
 
 
+# Free-text keys a flat vignette may carry beside its answers; kept, never read as answers.
+FREE_TEXT_KEYS = ("rationale", "source", "notes", "author")
+_VIGNETTE_KEYS = ("id", "expected_urgency", "expected_causes")
+
+
 def _vignette(record: Any, source: str) -> Vignette:
     if not isinstance(record, dict):
         raise CaseError([f"a vignette must be a mapping, not {type(record).__name__}"], source)
@@ -155,11 +166,34 @@ def _vignette(record: Any, source: str) -> Vignette:
         raise CaseError([f"field {key!r}: required" for key in missing], source, vignette_id)
     expected = record.pop("expected_urgency")
     causes = record.pop("expected_causes", []) or []
+    record.pop("id")
+    if "case" in record:
+        # Nested: the answers are under `case`; every other key is free text, except a
+        # misspelt expected_* key, which would otherwise drop a gold standard silently.
+        case = record.pop("case")
+        if not isinstance(case, dict):
+            raise CaseError([f"field 'case': must be a mapping of answers, not {type(case).__name__}"], source, str(vignette_id))
+        unknown = [key for key in record if str(key).startswith("expected_")]
+        if unknown:
+            raise CaseError([f"field {unknown[0]!r}: unknown (expected one of {', '.join(map(repr, _VIGNETTE_KEYS))})"], source, str(vignette_id))
+        extra = record
+    else:
+        # Flat: the answers sit beside the vignette keys; only the known free-text keys are not answers.
+        extra = {key: record.pop(key) for key in FREE_TEXT_KEYS if key in record}
+        case = record
+    case = {"id": vignette_id, **{k: v for k, v in case.items() if k != "id"}}
+    notes = {str(key): _as_text(value) for key, value in extra.items() if value is not None}
     try:
-        return Vignette(id=str(vignette_id), expected_urgency=expected, expected_causes=causes, case=record, source=source)
+        return Vignette(id=str(vignette_id), expected_urgency=expected, expected_causes=causes, case=case,
+                        source=source, notes=notes)
     except ValidationError as error:
         problems = [f"field {'.'.join(map(str, e['loc']))}: {e['msg']}".replace("field expected_urgency", "field 'expected_urgency'") for e in error.errors()]
         raise CaseError(problems, source, str(vignette_id)) from None
+
+
+def _as_text(value: Any) -> str:
+    """A free-text value as text: strings as written, anything else as compact JSON."""
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
 
 
 def audit(vignettes: list[Vignette], engine: Engine) -> AuditReport:
@@ -194,6 +228,7 @@ def audit(vignettes: list[Vignette], engine: Engine) -> AuditReport:
                 missed_causes=[c for c in vignette.expected_causes if c not in result.cause_ids],
                 fired_rules=[r.id for r in result.fired_rules],
                 red_flags=[f.id for f in result.red_flags],
+                notes=vignette.notes,
             )
         )
     if problems:
@@ -263,6 +298,7 @@ def render_report(report: AuditReport) -> str:
             lines.append(f"    fired: {', '.join(o.fired_rules) or '-'}")
             if o.red_flags:
                 lines.append(f"    red flags: {', '.join(o.red_flags)}")
+            lines += [f"    {key}: {text}" for key, text in o.notes.items()]
     else:
         lines.append("Under-triaged: none")
     missed = [o for o in report.outcomes if o.missed_causes]
