@@ -133,6 +133,8 @@ def test_the_text_output_lists_the_unanswered_warning_signs(engine):
     text = render_text(engine.assess({"leg_cramps": True, "breathless_or_chest_pain": False}))
     assert "Warning signs not answered" in text
     assert engine.knowledge_base.question_by_id["one_leg_swollen"].text in " ".join(text.split())  # unwrapped
-    everything = {q.id: (True if q.type == "boolean" else None) for q in engine.knowledge_base.questions if q.red_flag}
-    answered = {k: (False if v is True else "none") for k, v in everything.items()}
+    red_flag_questions = [q for q in engine.knowledge_base.questions if q.red_flag]
+    # each answered with a value that is not a warning sign (False, or the first such choice)
+    answered = {q.id: False if q.type == "boolean" else next(v for v in q.values if not q.is_red_flag_answer(v))
+                for q in red_flag_questions}
     assert "Warning signs not answered" not in render_text(engine.assess(answered))

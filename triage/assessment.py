@@ -90,6 +90,7 @@ class Assessment(_Result):
     case_id: str | None
     urgency: Urgency
     action: str
+    out_of_scope: bool = False  # the answers show none of the complaints the rules cover
     causes: list[CauseFinding]
     red_flags: list[RedFlag]
     unanswered_red_flags: list[OpenQuestion] = []

@@ -78,6 +78,19 @@ def _urgency(firings: list[Firing]) -> Urgency:
     return Urgency.most_urgent(f.rule.spec.then.urgency for f in firings if f.rule.spec.then.urgency)
 
 
+# The fact a rule derives when the answers show none of the complaints the rules cover
+# (rules/core/scope.yaml); the assessment then says so instead of giving a silent self-care.
+OUT_OF_SCOPE_FACT = "out_of_scope"
+
+
+def _action(in_order: list[Firing], urgency: Urgency) -> str:
+    """The action for the assessment: the level's own, unless every rule that asks for this
+    level gives its own action (then the first in knowledge-base order). One rule without
+    one (waters breaking beside labour at term) keeps the level's action, the more cautious."""
+    deciding = [f.rule.spec.then.action for f in in_order if f.rule.spec.then.urgency == urgency]
+    return deciding[0] if deciding and all(deciding) else urgency.action
+
+
 def summarise(firings: list[Firing]) -> Summary:
     """The urgency and the ids of the causes, red flags and advice, as :func:`conclude` orders them."""
     _, by_urgency = _ranked(firings)
@@ -147,7 +160,8 @@ def conclude(kb: KnowledgeBase, case_id: str | None, firings: list[Firing], answ
     return Assessment.model_construct(
         case_id=case_id,
         urgency=urgency,
-        action=urgency.action,
+        action=_action(firings, urgency),
+        out_of_scope=any(OUT_OF_SCOPE_FACT in f.rule.spec.then.derive for f in firings),
         causes=[
             CauseFinding.model_construct(id=cid, label=kb.causes[cid].label, **entry) for cid, entry in causes.items()
         ],

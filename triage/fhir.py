@@ -538,11 +538,11 @@ def urgency_coding(level: Urgency) -> dict:
     return {"system": URGENCY_SYSTEM, "code": level.value, "display": level.label}
 
 
-def urgency_extension(level: Urgency) -> dict:
-    """The extension that carries an urgency level and, as its text, the action."""
+def urgency_extension(level: Urgency, action: str | None = None) -> dict:
+    """The extension that carries an urgency level and, as its text, the action (the level's own by default)."""
     return {
         "url": URGENCY_EXTENSION,
-        "valueCodeableConcept": {"coding": [urgency_coding(level)], "text": level.action},
+        "valueCodeableConcept": {"coding": [urgency_coding(level)], "text": action or level.action},
     }
 
 
@@ -566,7 +566,7 @@ def risk_assessment(assessment: Assessment, kb: KnowledgeBase, case: Any = None)
             basis = {"reference": "#answers", "type": "QuestionnaireResponse"}
 
     info = assessment.knowledge_base
-    resource["extension"] = [urgency_extension(assessment.urgency)]
+    resource["extension"] = [urgency_extension(assessment.urgency, assessment.action)]
     resource["status"] = "final"
     resource["method"] = {
         "coding": [{"system": KNOWLEDGE_BASE_SYSTEM, "code": info.name, "display": f"{info.name} {info.version}"}],
@@ -587,6 +587,7 @@ def risk_assessment(assessment: Assessment, kb: KnowledgeBase, case: Any = None)
     resource["mitigation"] = _mitigation(assessment)
     resource["note"] = (
         [{"text": f"Warning sign: {flag.reason} [{flag.id}]"} for flag in assessment.red_flags]
+        + ([{"text": f"Out of scope: {assessment.action}"}] if assessment.out_of_scope else [])
         + [{"text": assessment.disclaimer}]
     )
     return resource

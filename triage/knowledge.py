@@ -91,11 +91,16 @@ class Then(_Strict):
     advice: list[str] = []
     withhold_advice: list[str] = []  # advice unsafe with this finding (e.g. massage with a clot)
     derive: list[str] = []
+    # What to do, in place of the urgency level's own action, when this rule decides the
+    # urgency (labour at term: phone the unit). Used only if every rule at that level has one.
+    action: str | None = None
 
     @model_validator(mode="after")
     def _says_something(self) -> "Then":
         if not (self.urgency or self.causes or self.red_flags or self.advice or self.derive):
             raise ValueError("'then' must give at least one of urgency, causes, red_flags, advice, derive")
+        if self.action is not None and self.urgency is None:
+            raise ValueError("'then.action' needs an urgency: it replaces that level's action")
         return self
 
 

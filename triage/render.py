@@ -30,7 +30,8 @@ def render_text(assessment: Assessment, explain: bool = False, colour: bool = Fa
         return f"{code}{text}{_RESET}" if colour else text
 
     level = assessment.urgency
-    lines = [style(_COLOURS[level], f"{level.label.upper()}  ({level.value})"), _wrap(assessment.action, "")]
+    heading = "NOT COVERED BY THIS TOOL" if assessment.out_of_scope else level.label.upper()
+    lines = [style(_COLOURS[level], f"{heading}  ({level.value})"), _wrap(assessment.action, "")]
     if assessment.case_id:
         lines.insert(0, f"Case {assessment.case_id}")
 
