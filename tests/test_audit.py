@@ -13,7 +13,12 @@ from triage.audit import audit, read_vignettes
 from triage.cli import main
 from conftest import EXAMPLES
 
+# The authors' set (top level, written with the rules) and the independent set (written from
+# the guidelines by a reviewer who had not read rules/), audited and held to the same targets.
 VIGNETTE_FILES = sorted((EXAMPLES / "vignettes").glob("*.yaml"))
+INDEPENDENT_FILES = sorted((EXAMPLES / "vignettes" / "independent").glob("*.yaml"))
+ALL_VIGNETTE_FILES = sorted(p for p in (EXAMPLES / "vignettes").rglob("*") if p.suffix in (".yaml", ".yml", ".json", ".jsonl"))
+SETS = {"authors": VIGNETTE_FILES, "independent": INDEPENDENT_FILES}
 
 
 def write(tmp_path: Path, name: str, text: str) -> str:
@@ -91,7 +96,7 @@ def test_bad_vignettes_are_named_without_traceback(tmp_path, text, expected):
     assert "bad.yaml" in result.output and expected in result.output and "Traceback" not in result.output
 
 
-# The shipped vignette set (examples/vignettes/), audited as a safety officer would.
+# The shipped vignette sets (examples/vignettes/), audited as a safety officer would.
 
 @pytest.fixture(scope="module")
 def shipped():
@@ -99,9 +104,22 @@ def shipped():
     return vignettes, audit(vignettes, triage.Engine())
 
 
+@pytest.fixture(scope="module", params=sorted(SETS))
+def each_set(request):
+    vignettes = read_vignettes(SETS[request.param])
+    return request.param, vignettes, audit(vignettes, triage.Engine())
+
+
 def test_shipped_set_has_at_least_60_vignettes_over_all_five_levels(shipped):
     vignettes, _ = shipped
     assert len(vignettes) >= 60
+    assert {v.expected_urgency for v in vignettes} == set(triage.Urgency)
+
+
+def test_the_independent_set_is_kept_with_its_free_text():
+    vignettes = read_vignettes(INDEPENDENT_FILES)
+    assert len(vignettes) >= 70
+    assert all(v.notes.get("rationale") and v.notes.get("source") for v in vignettes)
     assert {v.expected_urgency for v in vignettes} == set(triage.Urgency)
 
 
@@ -120,14 +138,38 @@ def test_shipped_set_includes_the_hard_cases(shipped):
     assert len(explicit_no) >= 5 and len(weeks_unknown) >= 8 and len(first_trimester) >= 5
 
 
-def test_shipped_set_has_no_under_triage(shipped):
+def test_the_authors_set_uses_every_new_field(shipped):
+    vignettes, _ = shipped
+    used = {k for v in vignettes for k in v.case}
+    new = {"upper_abdominal_pain", "vomiting", "bleeding_amount", "baby_moving_less", "contractions_5_min_apart",
+           "fainted_or_collapsed", "coughing_blood", "hip_or_groin_pain", "outer_thigh_numbness", "painful_hard_vein",
+           "ankles_swollen_gradually", "blood_in_urine"}
+    assert new <= used, new - used
+
+
+def test_no_emergency_or_urgent_vignette_is_under_triaged(each_set):
+    name, _, report = each_set
+    assert [o.id for o in report.serious_under_triage] == [], name
+
+
+def test_appropriate_triage_is_at_least_90_percent(each_set):
+    name, _, report = each_set
+    assert report.appropriate_rate >= 0.90, (name, report.appropriate_rate)
+
+
+def test_over_triage_is_at_most_8_percent(each_set):
+    name, _, report = each_set
+    assert report.over_triage_rate <= 0.08, (name, report.over_triage_rate)
+
+
+def test_advice_is_always_safe(each_set):
+    name, _, report = each_set
+    assert report.safe_rate == 1.0, (name, [o.id for o in report.outcomes if not o.safe])
+
+
+def test_the_authors_set_has_no_under_triage(shipped):
     _, report = shipped
     assert [o.id for o in report.under_triaged] == []
-
-
-def test_shipped_set_appropriate_triage_is_at_least_90_percent(shipped):
-    _, report = shipped
-    assert report.appropriate_rate >= 0.90
 
 
 def test_cli_audit_of_the_shipped_set_exits_0():
@@ -138,7 +180,8 @@ def test_cli_audit_of_the_shipped_set_exits_0():
 
 def test_a_directory_of_vignettes_is_read_like_its_files_in_sorted_order():
     from_directory = read_vignettes([EXAMPLES / "vignettes"])
-    assert from_directory == read_vignettes(sorted(VIGNETTE_FILES))
+    assert from_directory == read_vignettes(ALL_VIGNETTE_FILES)
+    assert len(from_directory) == len(read_vignettes(VIGNETTE_FILES)) + len(read_vignettes(INDEPENDENT_FILES))
     result = CliRunner().invoke(main, ["audit", str(EXAMPLES / "vignettes")])
     assert result.exit_code == 0 and f"Vignettes: {len(from_directory)}" in result.output
 

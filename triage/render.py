@@ -39,13 +39,14 @@ def render_text(assessment: Assessment, explain: bool = False, colour: bool = Fa
         lines += ["", style(_BOLD, "Warning signs")]
         lines += [_wrap(f"{flag.reason} [{flag.id}]", bullet="! ") for flag in assessment.red_flags]
 
-    lines += ["", style(_BOLD, "Likely causes")]
-    if assessment.causes:
+    # Out of scope, the action already says the answers show nothing this tool covers.
+    if assessment.causes or not assessment.out_of_scope:
+        lines += ["", style(_BOLD, "Likely causes")]
         for cause in assessment.causes:
             why = ", ".join(e.describe() for e in cause.evidence) or "the answers given"
             lines.append(_wrap(f"{cause.label} (because: {why})", bullet="- "))
-    else:
-        lines.append(_wrap("No specific cause was found from the answers given.", bullet="- "))
+        if not assessment.causes:
+            lines.append(_wrap("No specific cause was found from the answers given.", bullet="- "))
 
     if assessment.advice:
         lines += ["", style(_BOLD, "What you can do")]
