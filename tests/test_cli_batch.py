@@ -267,7 +267,8 @@ def test_a_vignette_file_is_pointed_to_triage_audit_with_one_record_per_vignette
     result = run(str(vignettes), "-q")
     assert result.exit_code == 1
     found = records(result.stdout)
-    assert len(found) == 24 and all("triage audit" in r["error"] for r in found)
+    in_file = sum(line.startswith("- id:") for line in vignettes.read_text().splitlines())
+    assert len(found) == in_file and all("triage audit" in r["error"] for r in found)
     assert (found[0]["case_id"], found[0]["source"]) == ("u01-night-cramps-red-swollen-calf", f"{vignettes}:1")
 
 

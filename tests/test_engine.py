@@ -35,10 +35,11 @@ def test_unknown_is_not_no(engine):
     assert "lack_of_exercise" in engine.assess({"leg_pain": True, "regular_exercise": False}).cause_ids
 
 
-def test_an_empty_case_is_self_care_with_worsening_advice_and_disclaimer(engine):
+def test_an_empty_case_is_out_of_scope_never_a_silent_self_care(engine):
     result = engine.assess({})
-    assert result.urgency is Urgency.SELF_CARE
-    assert result.causes == [] and result.red_flags == []
+    assert result.out_of_scope and result.urgency is Urgency.ROUTINE
+    assert "cannot assess" in result.action and "111" in result.action
+    assert result.causes == [] and result.red_flags == [] and [a.id for a in result.advice] == ["not_covered"]
     assert result.worsening_advice and "not a diagnosis" in result.disclaimer
 
 

@@ -43,9 +43,12 @@ def test_preterm_labour_before_37_weeks_and_labour_after(engine):
     assert "preterm_labour" not in term.cause_ids and term.urgency is Urgency.URGENT
 
 
-def test_cauda_equina_combination_is_an_emergency_and_saddle_numbness_alone_urgent(engine):
+def test_cauda_equina_signs_are_an_emergency(engine):
+    # issue 13 and the independent review: NHS "Sciatica" / "Back pain" say 999 or A&E; the more cautious taken
     assert engine.assess({"saddle_numbness": True, "bladder_bowel_change": True}).urgency is Urgency.EMERGENCY
-    assert engine.assess({"saddle_numbness": True}).urgency is Urgency.URGENT
+    assert engine.assess({"saddle_numbness": True}).urgency is Urgency.EMERGENCY
+    assert engine.assess({"bladder_bowel_change": True, "lower_back_pain": True}).urgency is Urgency.EMERGENCY
+    assert engine.assess({"bladder_bowel_change": True}).urgency is Urgency.WITHIN_24H
 
 
 def test_kidney_infection_needs_fever_and_back_pain(engine):

@@ -91,3 +91,15 @@ def test_same_case_same_assessment_whatever_order_engine_or_thread(case, rng):
     assert SECOND_ENGINE.assess(shuffled) == expected
     with ThreadPoolExecutor(max_workers=2) as pool:
         assert all(r == expected for r in pool.map(ENGINE.assess, [shuffled, case]))
+
+
+@MANY
+@given(cases())
+def test_out_of_scope_only_when_no_rule_outside_core_concludes_anything(case):
+    # issue 13: out of scope is said, never guessed: never beside a cause, warning sign or urgency from a rule
+    result = ENGINE.assess(case)
+    concluding = [r.id for r in result.fired_rules if r.pack != "core" and r.urgency not in (None, Urgency.SELF_CARE)]
+    if result.out_of_scope:
+        assert not result.causes and not result.red_flags and not concluding, (concluding, case)
+    else:
+        assert result.action  # in scope: the level's own action or a rule's
