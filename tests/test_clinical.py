@@ -206,3 +206,14 @@ def test_every_concluding_rule_s_examples_are_in_scope(engine):
             continue
         for example in rule.spec.examples.fires:
             assert not engine.assess(example).out_of_scope, (rule.id, example)
+
+
+def test_the_readme_s_out_of_scope_example_is_what_assess_prints():
+    from conftest import REPO
+
+    readme = (REPO / "README.md").read_text()
+    block = readme[readme.index("$ echo '{\"lower_back_pain\": false"):]
+    command, *shown = block.split("\n...\n")[0].splitlines()
+    case = command.split("'")[1]
+    output = CliRunner().invoke(main, ["assess", "-"], input=case).output.splitlines()
+    assert output[: len(shown)] == shown
