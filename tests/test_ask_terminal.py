@@ -79,8 +79,9 @@ def test_a_person_with_night_cramps_makes_a_mistake_goes_back_and_gets_self_care
         assert "meat" not in question and "pass urine" not in question
         person.type(replies.get(question, "" if "blood test" in question else "n"))
     # 20 before issue 13 added warning signs asked of her too (fainting, coughing blood, the
-    # baby's movements, upper tummy pain, vomiting, a hard vein) and gradual ankle swelling
-    assert asked <= 27
+    # baby's movements, upper tummy pain, vomiting, a hard vein, blood in the urine), hip or groin
+    # pain and gradual ankle swelling
+    assert asked <= 29
     person.type("n")
     assert person.finish() == 0
     screen = ANSI.sub("", person.output)
