@@ -412,6 +412,14 @@ def test_not_of_an_answer_enables_an_unanswered_question():
     ]
 
 
+def test_a_condition_of_an_unknown_kind_is_refused_not_guessed():
+    class Sometimes:  # neither a test nor all/any/not: the mapping must not treat it as an `all`
+        all = ()
+
+    with pytest.raises(TypeError, match="no enableWhen mapping for a condition of type Sometimes"):
+        fhir._flatten(Sometimes(), SYNTHETIC)
+
+
 def test_integer_tails_use_comparisons_and_inner_gaps_use_equals():
     def said(data):
         return [(c["operator"], c.get("answerInteger", c.get("answerBoolean")))
