@@ -13,11 +13,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import triage
-from strategies import answer
+from triage._experta import KnowledgeEngine, ReteMatcher
 from triage.compiler import Answers, branches_of, compile_rules, strata
 from triage.conditions import evaluate, negation_normal_form
-from triage._experta import KnowledgeEngine, ReteMatcher
 from triage.rete import RuleEngine, _Strategy, engine_class
+from strategies import answer
 
 KB = triage.load_knowledge_base()
 

@@ -296,7 +296,7 @@ def answer_grid(condition, questions, limit=20000):
     grid = list(itertools.product(*domains)) if fields else [()]
     if len(grid) > limit:
         grid = random.Random(6).sample(grid, limit)
-    return [{f: v for f, v in zip(fields, values) if v is not None} for values in grid]
+    return [{f: v for f, v in zip(fields, values, strict=True) if v is not None} for values in grid]
 
 
 def check_mapping(condition, questions) -> tuple[bool, int]:

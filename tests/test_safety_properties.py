@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import triage
-from strategies import answer
 from triage import Urgency
 from triage.case import trimester_for_weeks
+from strategies import answer
 
 KB = triage.load_knowledge_base()
 ENGINE = triage.Engine(KB)
