@@ -8,7 +8,6 @@ import json
 import pytest
 from click.testing import CliRunner
 
-import triage
 from triage import Urgency
 from triage.cli import main
 from triage.fhir import risk_assessment

@@ -193,7 +193,7 @@ def read_csv(handle: IO[str], name: str) -> Iterator[Entry]:
         if len(row) != len(header):
             yield Entry(f"{name}:{row_number}", ERROR, f"the row has {len(row)} cells but the header names {len(header)}")
             continue
-        yield Entry(f"{name}:{row_number}", ROW, dict(zip(header, row)))
+        yield Entry(f"{name}:{row_number}", ROW, dict(zip(header, row, strict=True)))
 
 
 def read_document(text: str, name: str, suffix: str) -> Iterator[Entry]:
@@ -232,10 +232,10 @@ def case_of(entry: Entry, kb) -> Any:
         record = case_from_row(payload, kb.question_by_id)
     else:
         record = payload
-    return case_from_record(record, kb, source)
+    return case_from_record(record, source)
 
 
-def case_from_record(record: Any, kb, source: str) -> Any:
+def case_from_record(record: Any, source: str) -> Any:
     """Turn one parsed record into a case mapping: the hook for other record formats.
 
     Every record read from a file passes here, in the process that assesses it.

@@ -17,7 +17,7 @@ from typing import IO, Any, Iterator
 
 import yaml
 
-from .errors import CaseError, TriageError
+from .errors import CaseError, OutputError
 
 
 class _DuplicateKey(ValueError):
@@ -145,21 +145,21 @@ def atomic_output(path: str | os.PathLike) -> Iterator[IO[str]]:
     target = Path(os.path.realpath(path))
     if target.exists() and not target.is_file():
         if target.is_dir():
-            raise TriageError(f"{path}: cannot write the output file: it is a directory")
+            raise OutputError(f"{path}: cannot write the output file: it is a directory")
         try:
             handle = open(target, "w", encoding="utf-8", newline="")
         except OSError as error:
-            raise TriageError(f"{path}: cannot write the output file: {error.strerror}") from None
+            raise OutputError(f"{path}: cannot write the output file: {error.strerror}") from None
         with handle:
             yield handle
         return
     if target.exists() and not target.stat().st_mode & 0o222:
-        raise TriageError(f"{path}: cannot write the output file: it is read-only")
+        raise OutputError(f"{path}: cannot write the output file: it is read-only")
     try:
         # mkstemp's mode 0600 is kept on purpose: the records are health data.
         fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
     except OSError as error:
-        raise TriageError(f"{path}: cannot write the output file: {error.strerror}") from None
+        raise OutputError(f"{path}: cannot write the output file: {error.strerror}") from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             yield handle

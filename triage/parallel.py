@@ -24,13 +24,15 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator, NamedTuple
+from typing import Any, Iterable, Iterator, Literal, NamedTuple, overload
 
+from ._main_guard import processes_may_start
+from .assessment import Assessment
 from .batch import CASE, Entry, case_of, format_record, record
 from .case import CaseBase
 from .conclusions import Firing, conclude, summarise
 from .engine import Engine
-from .errors import CaseError, TriageError
+from .errors import CaseError, WorkerError
 from .knowledge import KnowledgeBase, load_knowledge_base
 
 CHUNK_SIZE = 250  # cases per task: large enough that sending a task costs little per case
@@ -231,7 +233,7 @@ def run_chunks(
     if first is None:
         return
     second = next(chunks, None)
-    if second is None or (client is None and workers == 1):
+    if second is None or (client is None and (workers == 1 or not processes_may_start())):
         local = engine or _engine_for(work)
         for chunk in _prepend(first, second, chunks):
             yield run_chunk(local, work, chunk)
@@ -240,18 +242,32 @@ def run_chunks(
         # The rules go to every Dask worker once; each task then carries only its chunk.
         rules = client.scatter(work, broadcast=True, hash=False)
         in_flight = IN_FLIGHT * max(2, sum(client.nthreads().values()))
-        yield from _in_order(lambda chunk: client.submit(_run_sent, rules, chunk, pure=False),
-                             _prepend(first, second, chunks), in_flight)
+        try:
+            yield from _in_order(lambda chunk: client.submit(_run_sent, rules, chunk, pure=False),
+                                 _prepend(first, second, chunks), in_flight)
+        except _dask_failures() as error:
+            raise WorkerError(f"the Dask cluster failed to assess a chunk: {type(error).__name__}: {error}") from None
         return
     with _process_pool(workers, work) as pool:
         try:
             yield from _in_order(lambda chunk: pool.submit(_run_installed, chunk),
                                  _prepend(first, second, chunks), IN_FLIGHT * workers)
-        except BrokenProcessPool as error:
-            raise TriageError(f"a worker process stopped unexpectedly (out of memory?): {error}") from None
+        except (BrokenProcessPool, BrokenPipeError) as error:  # a worker died, or died starting
+            raise WorkerError(f"a worker process stopped unexpectedly (out of memory?): {error}") from None
         except BaseException:
             pool.shutdown(wait=False, cancel_futures=True)
             raise
+
+
+def _dask_failures() -> tuple[type[BaseException], ...]:
+    """What a Dask future raises when the cluster, not the chunk, failed (a worker killed, a lost connection)."""
+    from concurrent.futures import CancelledError
+
+    from distributed import KilledWorker
+    from distributed.comm import CommClosedError
+
+    # Not OSError as a whole: reading the input files runs in this loop too.
+    return (KilledWorker, CancelledError, CommClosedError)
 
 
 def _prepend(first, second, rest):
@@ -283,13 +299,19 @@ def _case_entries(cases: Iterable[Any]) -> Iterator[Entry]:
         yield Entry(f"cases[{number}]", CASE, case)
 
 
+@overload
+def assess_many(cases: Iterable[Any], workers: int | None = None, *, knowledge_base: KnowledgeBase | None = None,
+                errors: Literal["raise"] = "raise") -> Iterator[Assessment]: ...
+@overload
+def assess_many(cases: Iterable[Any], workers: int | None = None, *, knowledge_base: KnowledgeBase | None = None,
+                errors: Literal["return"]) -> Iterator[Assessment | CaseError]: ...
 def assess_many(
     cases: Iterable[Any],
     workers: int | None = None,
     *,
     knowledge_base: KnowledgeBase | None = None,
-    errors: str = "raise",
-) -> Iterator[Any]:
+    errors: Literal["raise", "return"] = "raise",
+) -> Iterator[Assessment] | Iterator[Assessment | CaseError]:
     """Assess many cases; yield one :class:`~triage.Assessment` per case, in input order.
 
     ``cases`` is any iterable of mappings (or case models), consumed as a stream.
@@ -297,6 +319,11 @@ def assess_many(
     this process); the results are the same whatever the number. An invalid case
     raises :class:`~triage.CaseError` (naming ``cases[N]``, its position), or with
     ``errors="return"`` is yielded in place as that ``CaseError``, and the rest go on.
+
+    Worker processes run the main script again as they start, so a script must
+    call this under ``if __name__ == "__main__":``. A script that does not is
+    noticed: its cases are assessed in this process, with a ``RuntimeWarning``
+    naming the line (instead of multiprocessing's "bootstrapping" failure).
     """
     if errors not in ("raise", "return"):
         raise ValueError("errors must be 'raise' or 'return'")
@@ -360,11 +387,11 @@ def dask_client(address: str):
     try:
         from distributed import Client
     except ImportError:
-        raise TriageError('Dask is not installed: pip install "triage[dask]"') from None
+        raise WorkerError('Dask is not installed: pip install "triage[dask]"') from None
     try:
         return Client(address, timeout="10s")
     except (OSError, TimeoutError) as error:
-        raise TriageError(f"cannot reach the Dask scheduler at {address}: {error}") from None
+        raise WorkerError(f"cannot reach the Dask scheduler at {address}: {error}") from None
 
 
 def assess_bag(bag, knowledge_base: KnowledgeBase | None = None):

@@ -8,7 +8,9 @@ messages with a non-zero exit, never a traceback.
 from __future__ import annotations
 
 from .app import main
+
 # Importing a command module registers its commands on main (one line each).
+# isort: off
 from . import ask  # noqa: F401,E402
 from . import assess  # noqa: F401,E402
 from . import audit  # noqa: F401,E402
@@ -16,5 +18,6 @@ from . import batch  # noqa: F401,E402
 from . import questions  # noqa: F401,E402
 from . import rules  # noqa: F401,E402
 from . import schema  # noqa: F401,E402
+# isort: on
 
 __all__ = ["main"]
