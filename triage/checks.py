@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+from pathlib import Path
 
 from .compiler import strata
 from .engine import Engine
@@ -25,6 +26,9 @@ def quote_problems(kb: KnowledgeBase, where: str, sources: list[Source]) -> list
     problems = []
     for source in sources:
         if not source.document:
+            continue
+        if Path(source.document).name != source.document:  # outside sources/, so outside the digest
+            problems.append(f"{where}: sources: document {source.document!r} must be a file name in sources/, not a path")
             continue
         text = kb.document_text(source.document)
         if text is None:
@@ -76,6 +80,14 @@ def check_knowledge_base(path: str | os.PathLike | None = None, packs: list[str]
     """
     try:
         kb = load_knowledge_base(path, packs)
+    except KnowledgeBaseError as error:
+        return error.problems
+    return loaded_knowledge_base_problems(kb)
+
+
+def loaded_knowledge_base_problems(kb: KnowledgeBase) -> list[str]:
+    """The problems of a knowledge base that loaded: strata, quotes, examples (empty when sound)."""
+    try:
         strata(kb.rules)
     except KnowledgeBaseError as error:
         return error.problems

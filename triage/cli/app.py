@@ -27,10 +27,11 @@ class State:
     def engine(self):
         """The engine for the chosen knowledge base and packs."""
         if self._engine is None:
+            from ..checked import load_checked_knowledge_base
             from ..engine import Engine
-            from ..knowledge import load_knowledge_base
 
-            kb = load_knowledge_base(self.rules_dir, self.packs)
+            # Fail closed: a knowledge base that fails `triage rules check` is refused.
+            kb = load_checked_knowledge_base(self.rules_dir, self.packs)
             warn_about_packs(kb)
             self._engine = Engine(kb)
         return self._engine
