@@ -97,3 +97,22 @@ def loaded_knowledge_base_problems(kb: KnowledgeBase) -> list[str]:
         problems += rule_quote_problems(kb, rule)
         problems += rule_example_problems(engine, rule)
     return problems
+
+
+def check_with_warnings(path: str | os.PathLike | None = None, packs: list[str] | None = None) -> tuple[list[str], list[str]]:
+    """The problems of a knowledge base, and the warnings about it (see :mod:`triage.hazards`).
+
+    Warnings are only computed for a knowledge base that loads.
+    """
+    from .hazards import hazard_warnings
+
+    try:
+        kb = load_knowledge_base(path, packs)
+    except KnowledgeBaseError as error:
+        return error.problems, []
+    problems = loaded_knowledge_base_problems(kb)
+    try:
+        warnings = hazard_warnings(kb)
+    except KnowledgeBaseError:  # cyclic facts: already among the problems
+        warnings = []
+    return problems, warnings

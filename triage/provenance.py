@@ -58,3 +58,25 @@ def knowledge_base_digest(root: str | os.PathLike) -> str:
         digest.update(name.encode("utf-8") + b"\0" + str(len(content)).encode() + b"\0")
         digest.update(content)
     return digest.hexdigest()
+
+
+def describe_knowledge_base(path: str | os.PathLike | None = None) -> str:
+    """Two lines for ``triage --version``: the knowledge base's name, version and place, and its digest.
+
+    Reads only ``kb.yaml`` and hashes the files, so it works (and says what it is)
+    even for a knowledge base that would be refused.
+    """
+    import yaml
+
+    from .errors import KnowledgeBaseError
+    from .knowledge import default_path, read_yaml
+
+    root = Path(path) if path is not None else default_path()
+    try:
+        manifest = read_yaml(root / "kb.yaml")
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+        raise KnowledgeBaseError([f"{root / 'kb.yaml'}: cannot be read: {error}".replace("\n", " ")]) from None
+    if not isinstance(manifest, dict):
+        raise KnowledgeBaseError([f"{root / 'kb.yaml'}: not a knowledge-base manifest"])
+    return (f"knowledge base {manifest.get('name', '?')} {manifest.get('version', '?')} ({root})\n"
+            f"sha256 {knowledge_base_digest(root)}")
