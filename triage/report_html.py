@@ -185,7 +185,8 @@ def _coverage(result: Coverage) -> list[str]:
            else '<p class="ok">Every emergency and urgent rule has a vignette at its level.</p>')
     rows = "".join(
         f"<tr><td>{e(r.id)}</td><td>{e(r.pack)}</td><td>{e(r.urgency.value if r.urgency else '-')}</td>"
-        f'<td class="num">{r.fired}</td><td class="num">{r.fired_at_its_level if r.urgency else "-"}</td></tr>'
+        f'<td class="num">{r.fired}</td><td class="num">{r.fired_at_its_level if r.urgency else "-"}</td>'
+        f'<td class="num">{r.decisive if r.urgency else "-"}</td></tr>'
         for r in result.rules
     )
     return ['<section id="coverage"><h2>Rule coverage</h2>', box,
@@ -193,7 +194,8 @@ def _coverage(result: Coverage) -> list[str]:
             f"Never fired ({len(result.never_fired)}): {e(', '.join(result.never_fired) or 'none')}. "
             f"Urgency-raising rules with no vignette at their level ({len(missing)}): {e(', '.join(missing) or 'none')}.</p>",
             '<table><thead><tr><th>Rule</th><th>Pack</th><th>Urgency</th><th class="num">Cases firing it</th>'
-            f'<th class="num">Vignettes at its level</th></tr></thead><tbody>{rows}</tbody></table></section>']
+            f'<th class="num">Vignettes at its level</th><th class="num">Decisive (it alone sets the level)</th></tr></thead>'
+            f'<tbody>{rows}</tbody></table></section>']
 
 
 def _impact(report: ImpactReport) -> list[str]:
