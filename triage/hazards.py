@@ -14,7 +14,8 @@ ways ``triage rules check`` warns about:
   different urgencies: the more urgent one wins, and the other misleads its reader;
 - **silenced red flag**: a question marked ``red_flag`` whose warning answer no
   longer raises the urgency above ``self_care`` in any situation tried (the
-  examples of the rules that test it, and the empty case).
+  examples of the rules that test it, and the empty case): in none of them is the
+  answer what lifts the result above self_care and above what it is without it.
 
 These are warnings, not problems: a reviewer decides. Problems (``triage.checks``)
 make a knowledge base unusable.
@@ -124,7 +125,7 @@ def silenced_red_flag_warnings(kb: KnowledgeBase, engine: Engine) -> list[str]:
         values = [True] if question.red_flag is True else list(question.red_flag)
         situations = _situations_testing(question.id, kb)
         for value in values:
-            if not any(_raises(engine, {**case, question.id: value}) for case in situations):
+            if not any(_raises(engine, case, question.id, value) for case in situations):
                 warnings.append(
                     f"questions.yaml: question {question.id}: red flag {value!r} no longer raises the urgency "
                     f"above self_care in any of {len(situations)} situations tried (the empty case and the "
@@ -144,8 +145,11 @@ def _situations_testing(field: str, kb: KnowledgeBase) -> list[dict]:
     return cases
 
 
-def _raises(engine: Engine, case: dict) -> bool:
+def _raises(engine: Engine, case: dict, field: str, value) -> bool:
+    """Whether answering ``value`` to ``field`` makes this case more urgent than self_care and than without it."""
+    without = {k: v for k, v in case.items() if k != field}
     try:
-        return engine.assess(case).urgency.rank > Urgency.SELF_CARE.rank
+        before, after = engine.assess(without).urgency, engine.assess({**without, field: value}).urgency
     except CaseError:  # e.g. an example whose trimester no longer fits: not a situation
         return False
+    return after.rank > max(before.rank, Urgency.SELF_CARE.rank)
