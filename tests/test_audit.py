@@ -148,3 +148,31 @@ def test_a_directory_without_vignettes_is_a_clear_error(tmp_path):
     result = CliRunner().invoke(main, ["audit", str(tmp_path)])
     assert result.exit_code == 1 and "no vignette files in this directory" in result.output
     assert "Traceback" not in result.output
+
+
+def test_every_proportion_has_a_wilson_interval_in_json_and_text(engine, mixed_set):
+    from triage.stats import wilson
+
+    report = audit(read_vignettes([mixed_set]), engine)
+    for name, (count, total) in {"appropriate": (1, 4), "over_triage": (1, 4), "under_triage": (2, 4), "safe": (3, 4),
+                                 "cause_recall": (1, 2)}.items():
+        share = report.figures[name]
+        low, high = wilson(count, total)
+        assert (share.count, share.total, share.low, share.high) == (count, total, round(low, 4), round(high, 4))
+    # accuracy by expected level, and the odds of over- to under-triage (Schmieding et al. 2022)
+    assert {k: (v.count, v.total) for k, v in report.accuracy_by_level.items()} == {
+        "emergency": (0, 1), "routine": (0, 1), "self_care": (1, 2)}
+    assert report.over_under_odds == 0.5
+    result = CliRunner().invoke(main, ["audit", mixed_set])
+    assert "under-triage (less urgent):         2/4  50.0% (95% CI 15.0-85.0%)" in result.output
+    assert "over/under-triage odds (Schmieding et al. 2022): 0.50" in result.output
+    data = json.loads(CliRunner().invoke(main, ["audit", "--format", "json", mixed_set]).stdout)
+    assert data["figures"]["safe"]["low"] == round(wilson(3, 4)[0], 4) and data["accuracy_by_level"]["self_care"]["count"] == 1
+
+
+def test_the_output_says_what_100_percent_means(shipped):
+    vignettes, report = shipped
+    assert report.figures["appropriate"].rate == 1.0
+    assert f"100% on {len(vignettes)} vignettes means, with 95% confidence, at least" in report.all_correct_means
+    text = CliRunner().invoke(main, ["audit", str(EXAMPLES / "vignettes")]).output
+    assert report.all_correct_means in text
