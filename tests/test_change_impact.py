@@ -144,3 +144,17 @@ def diff_json(new_dir):
 def test_rules_diff_of_identical_knowledge_bases(kb_copy):
     result = audit("rules", "diff", str(default_path()), str(kb_copy))
     assert result.exit_code == 0 and "No changes: the two knowledge bases have the same content." in result.output
+
+
+def test_a_case_only_the_new_knowledge_base_can_read_is_listed_not_fatal(kb_copy, tmp_path):
+    questions = kb_copy / "questions.yaml"
+    questions.write_text(questions.read_text() + "  - id: new_question\n    text: A new question?\n"
+                         "    help: Asked from this release on.\n    type: boolean\n    detail: true\n")
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text('{"id": "old", "leg_cramps": true}\n{"id": "new", "leg_cramps": true, "new_question": true}\n')
+    result = audit("--rules", str(kb_copy), "audit", str(cases), "--against", str(default_path()))
+    assert result.exit_code == 0, result.output
+    assert "1 case only the new knowledge base can assess" in result.output
+    assert "new: the old knowledge base cannot assess it" in result.output and "new_question" in result.output
+    refused = audit("audit", str(cases), "--against", str(kb_copy))  # the knowledge base in use cannot read it: an error
+    assert refused.exit_code == 1 and "new_question" in refused.output

@@ -137,3 +137,12 @@ def test_a_relative_cache_home_is_ignored_as_the_xdg_spec_says(monkeypatch, tmp_
     monkeypatch.setenv("HOME", str(tmp_path))
     assert checked.cache_dir() == tmp_path / ".cache" / "triage" / "checked"
     assert os.path.isabs(checked.cache_dir())
+
+
+def test_vignettes_and_case_files_refuse_duplicate_keys_too(tmp_path):
+    vignette = tmp_path / "v.yaml"
+    vignette.write_text("- id: a\n  expected_urgency: urgent\n  expected_urgency: self_care\n  one_leg_swollen: true\n")
+    result = CliRunner().invoke(main, ["audit", str(vignette)])
+    assert result.exit_code == 1 and "field 'expected_urgency': given more than once" in result.output
+    against = CliRunner().invoke(main, ["audit", str(vignette), "--against", str(triage.load_knowledge_base().path)])
+    assert against.exit_code == 1 and "given more than once" in against.output

@@ -88,6 +88,7 @@ class ImpactReport(BaseModel):
     more_urgent: list[str]
     newly_under_triaged: list[str]  # vignettes under-triaged now and not before
     newly_correct: list[str]  # vignettes appropriate now and not before
+    new_only: list[str] = []  # cases only the new knowledge base can read (e.g. new questions), with why
 
     @property
     def serious_newly_under_triaged(self) -> list[str]:
@@ -128,17 +129,18 @@ def compare(records: list[Record], old: Engine, new: Engine) -> ImpactReport:
     problems = []
     changes = []
     transitions = {a: {b: 0 for b in LEVELS} for a in LEVELS}
-    newly_under, newly_correct, less, more = [], [], [], []
+    newly_under, newly_correct, less, more, new_only = [], [], [], [], []
     for record in records:
-        sides = []
-        for label, engine in (("old", old), ("new", new)):
-            try:
-                sides.append(_side(engine.assess(record.case, source=record.source), record.expected_urgency))
-            except CaseError as error:
-                problems.append(f"{error} (with the {label} knowledge base)")
-        if len(sides) != 2:
+        try:
+            after = _side(new.assess(record.case, source=record.source), record.expected_urgency)
+        except CaseError as error:  # the knowledge base in use cannot read it: the input is wrong
+            problems.append(str(error))
             continue
-        before, after = sides
+        try:
+            before = _side(old.assess(record.case, source=record.source), record.expected_urgency)
+        except CaseError as error:  # e.g. it answers a question the old knowledge base did not have
+            new_only.append(f"{record.id}: the old knowledge base cannot assess it: {error}")
+            continue
         transitions[before.urgency.value][after.urgency.value] += 1
         changed = [name for name in ("urgency", "causes", "red_flags")
                    if (getattr(before, name) if name == "urgency" else set(getattr(before, name)))
@@ -160,7 +162,7 @@ def compare(records: list[Record], old: Engine, new: Engine) -> ImpactReport:
         old_knowledge_base=_info(old), new_knowledge_base=_info(new), cases=len(records),
         vignettes=sum(r.expected_urgency is not None for r in records), levels=LEVELS, transitions=transitions,
         changes=changes, less_urgent=less, more_urgent=more, newly_under_triaged=newly_under,
-        newly_correct=newly_correct,
+        newly_correct=newly_correct, new_only=new_only,
     )
 
 
@@ -190,6 +192,11 @@ def render_impact(report: ImpactReport) -> str:
     ]
     if report.vignettes < report.cases:
         lines.append(f"  {report.cases - report.vignettes} plain cases have no expected level: changes only")
+    if report.new_only:
+        count = len(report.new_only)
+        lines.append(f"  {count} case{'s' if count != 1 else ''} only the new knowledge base can assess "
+                     "(left out of the comparison):")
+        lines += [f"    {reason}" for reason in report.new_only]
     lines += ["", "Transitions (rows: old level, columns: new level)"]
     width = max(len(level) for level in report.levels) + 2
     lines.append(" " * width + "".join(f"{level:>{width}}" for level in report.levels))

@@ -210,6 +210,8 @@ def _impact(report: ImpactReport) -> list[str]:
              f"{len(report.less_urgent)} less urgent, {len(report.more_urgent)} more urgent. "
              f"Newly under-triaged ({len(report.newly_under_triaged)}): {e(', '.join(report.newly_under_triaged) or 'none')}. "
              f"Newly correct ({len(report.newly_correct)}): {e(', '.join(report.newly_correct) or 'none')}.</p>",
+             *([f"<p>Only the new knowledge base can assess {len(report.new_only)} cases (left out of the comparison):</p><ul>"
+                + "".join(f"<li>{e(reason)}</li>" for reason in report.new_only) + "</ul>"] if report.new_only else []),
              "<h3>Transitions</h3>",
              "<p>Green: the same level. Amber, marked <em>more urgent</em>, and red, marked <em>less urgent</em>: "
              "the new level against the old.</p>",
