@@ -77,12 +77,12 @@ def render_html(report: AuditReport | None, coverage: Coverage | None = None, im
         parts.append(f"<p>Knowledge base <strong>{e(kb.name)} {e(kb.version)}</strong>, packs {e(', '.join(kb.packs))}"
                      f"<br>sha256 <code>{e(kb.sha256)}</code></p>")
     if inputs:
-        parts.append(f"<p>Vignettes from: {e(', '.join(inputs))}</p>")
+        parts.append(f"<p>Read from: {e(', '.join(inputs))}</p>")
     parts.append("</header>")
     if report is not None and report.vignettes:
         parts += _figures(report) + _confusion(report) + _under_triaged(report)
-    elif impact is None:
-        parts.append("<p>No vignettes.</p>")
+    else:
+        parts.append("<p>No vignettes (no expected levels)" + (": changes only.</p>" if impact is not None else ".</p>"))
     if coverage is not None:
         parts += _coverage(coverage)
     if impact is not None:

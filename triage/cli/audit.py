@@ -23,7 +23,8 @@ from .app import State, handle_errors, main
               help="Show which rules the cases fire and how often, the rules none fires, and the urgency-raising rules "
                    "with no vignette at their level.")
 @click.option("--html", "html_path", metavar="FILE", type=click.Path(dir_okay=False, path_type=Path),
-              help="Also write the report as one self-contained HTML page (no network needed), atomically.")
+              help="Also write the report, with coverage (and the change impact with --against), as one "
+                   "self-contained HTML page (no network needed), atomically.")
 @click.pass_obj
 @handle_errors
 def audit(state: State, files: tuple[str, ...], fmt: str, strict: bool, old_rules: Path | None,
@@ -59,15 +60,15 @@ def audit(state: State, files: tuple[str, ...], fmt: str, strict: bool, old_rule
     if old_rules is None:
         fired = [(o.fired_rules, o.expected_urgency) for o in report.outcomes]
     rule_coverage = None
-    if with_coverage:
+    if with_coverage or html_path is not None:  # the page always shows coverage
         from ..coverage import coverage
 
         rule_coverage = coverage(engine.knowledge_base, fired)
-
-    click.echo(_json(report, rule_coverage, impact) if fmt == "json" else _text(report, rule_coverage, impact))
+    shown = rule_coverage if with_coverage else None
+    click.echo(_json(report, shown, impact) if fmt == "json" else _text(report, shown, impact))
     if html_path is not None:
         _write_html(html_path, report, rule_coverage, impact, files)
-    failures = _failures(report, rule_coverage, impact, strict)
+    failures = _failures(report, shown, impact, strict)
     if failures:
         raise click.ClickException("; ".join(failures))
 
