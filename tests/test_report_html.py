@@ -78,6 +78,7 @@ def test_the_page_is_written_atomically(tmp_path):
     target.chmod(0o644)
     assert CliRunner().invoke(main, ["audit", str(EXAMPLES / "vignettes"), "--html", str(target)]).exit_code == 0
     assert target.read_text().startswith("<!DOCTYPE html>")
+    assert 'id="coverage"' in target.read_text()  # the page always shows coverage, even without --coverage
     assert [p.name for p in tmp_path.iterdir()] == ["report.html"]  # no temporary file left behind
 
 

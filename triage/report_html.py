@@ -183,12 +183,15 @@ def _coverage(result: Coverage) -> list[str]:
     box = (f'<p class="warning"><strong>{len(result.serious_without_vignette)} emergency or urgent rule(s) with no vignette at '
            f"their level:</strong> {e(', '.join(result.serious_without_vignette))}</p>" if result.serious_without_vignette
            else '<p class="ok">Every emergency and urgent rule has a vignette at its level.</p>')
-    rows = "".join(
-        f"<tr><td>{e(r.id)}</td><td>{e(r.pack)}</td><td>{e(r.urgency.value if r.urgency else '-')}</td>"
-        f'<td class="num">{r.fired}</td><td class="num">{r.fired_at_its_level if r.urgency else "-"}</td>'
-        f'<td class="num">{r.decisive if r.urgency else "-"}</td></tr>'
-        for r in result.rules
-    )
+    def row(r) -> str:
+        uncovered = r.id in missing  # highlighted, and said in words
+        start = f'<tr style="background:{SHADES["under"][0]}">' if uncovered else "<tr>"
+        at_level = f"{r.fired_at_its_level} <strong>none at its level</strong>" if uncovered else (r.fired_at_its_level if r.urgency else "-")
+        return (f"{start}<td>{e(r.id)}</td><td>{e(r.pack)}</td><td>{e(r.urgency.value if r.urgency else '-')}</td>"
+                f'<td class="num">{r.fired}</td><td class="num">{at_level}</td>'
+                f'<td class="num">{r.decisive if r.urgency else "-"}</td></tr>')
+
+    rows = "".join(row(r) for r in result.rules)
     return ['<section id="coverage"><h2>Rule coverage</h2>', box,
             f"<p>{result.fired} of {len(result.rules)} rules fired by {result.cases} cases. "
             f"Never fired ({len(result.never_fired)}): {e(', '.join(result.never_fired) or 'none')}. "
