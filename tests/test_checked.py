@@ -26,6 +26,7 @@ COMMANDS = [
     ["rules", "list"],
     ["schema", "case"],
     ["ask"],
+    ["rules", "diff", str(triage.load_knowledge_base().path)],  # NEW_DIR: the one in use
 ]
 
 
