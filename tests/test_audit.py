@@ -176,3 +176,10 @@ def test_the_output_says_what_100_percent_means(shipped):
     assert f"100% on {len(vignettes)} vignettes means, with 95% confidence, at least" in report.all_correct_means
     text = CliRunner().invoke(main, ["audit", str(EXAMPLES / "vignettes")]).output
     assert report.all_correct_means in text
+
+
+@pytest.mark.parametrize("extra", [[], ["--against", str(EXAMPLES.parent / "rules")]])
+def test_an_input_with_no_vignettes_is_an_error_not_a_clean_audit(tmp_path, extra):
+    path = write(tmp_path, "empty.yaml", "[]\n")
+    result = CliRunner().invoke(main, ["audit", path, *extra])
+    assert result.exit_code == 1 and "nothing to" in result.output and "Traceback" not in result.output

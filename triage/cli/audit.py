@@ -44,6 +44,7 @@ def audit(state: State, files: tuple[str, ...], fmt: str, strict: bool, old_rule
     """
     from ..audit import audit as run_audit
     from ..audit import read_vignettes
+    from ..errors import CaseError
 
     engine = state.engine
     impact = None
@@ -51,11 +52,15 @@ def audit(state: State, files: tuple[str, ...], fmt: str, strict: bool, old_rule
         from ..impact import compare, read_records
 
         records = read_records(files)
+        if not records:
+            raise CaseError([f"no cases in {', '.join(files)}: nothing to compare"])
         vignettes = [r.vignette for r in records if r.vignette is not None]
         impact = compare(records, _old_engine(old_rules, engine.knowledge_base.packs), engine)
         fired = [([f.id for f in engine.assess(r.case, source=r.source).fired_rules], r.expected_urgency) for r in records]
     else:
         vignettes = read_vignettes(files)
+        if not vignettes:  # an audit of nothing must not look like a clean audit
+            raise CaseError([f"no vignettes in {', '.join(files)}: nothing to audit"])
     report = run_audit(vignettes, engine) if vignettes else None
     if old_rules is None:
         fired = [(o.fired_rules, o.expected_urgency) for o in report.outcomes]
