@@ -203,3 +203,8 @@ def test_the_page_makes_no_network_request_in_chromium(report, tmp_path):
     assert page_requests(tmp_path / "control.json") == ["http://example.invalid/a.png"]  # the check can see a request
     chromium(f"--log-net-log={tmp_path / 'report.json'}", "--dump-dom", report.path.as_uri(), tmp=tmp_path)
     assert page_requests(tmp_path / "report.json") == []
+
+
+def test_a_report_into_a_missing_directory_is_a_usage_error_before_any_work(tmp_path):
+    result = CliRunner().invoke(main, ["audit", str(EXAMPLES / "vignettes"), "--html", str(tmp_path / "no" / "r.html")])
+    assert result.exit_code == 2 and "does not exist" in result.output and "Vignettes:" not in result.output

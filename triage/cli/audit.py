@@ -42,6 +42,8 @@ def audit(state: State, files: tuple[str, ...], fmt: str, strict: bool, old_rule
     newly under-triaged or newly correct; exits 1 when an emergency or urgent
     vignette is newly under-triaged.
     """
+    if html_path is not None and not html_path.parent.is_dir():
+        raise click.BadParameter(f"directory {str(html_path.parent)!r} does not exist", param_hint="--html")
     from ..audit import audit as run_audit
     from ..audit import read_vignettes
     from ..errors import CaseError
