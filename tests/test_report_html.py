@@ -208,3 +208,13 @@ def test_the_page_makes_no_network_request_in_chromium(report, tmp_path):
 def test_a_report_into_a_missing_directory_is_a_usage_error_before_any_work(tmp_path):
     result = CliRunner().invoke(main, ["audit", str(EXAMPLES / "vignettes"), "--html", str(tmp_path / "no" / "r.html")])
     assert result.exit_code == 2 and "does not exist" in result.output and "Vignettes:" not in result.output
+
+
+@needs_chromium
+def test_the_page_prints_to_a_pdf_in_chromium(report, tmp_path):
+    pdf = tmp_path / "report.pdf"
+    chromium("--no-pdf-header-footer", f"--print-to-pdf={pdf}", report.path.as_uri(), tmp=tmp_path)
+    data = pdf.read_bytes()
+    assert data.startswith(b"%PDF-")
+    assert len(re.findall(rb"/Type\s*/Page[^s]", data)) >= 2  # the long report is laid out on several pages
+    assert "@media print" in report.path.read_text()
