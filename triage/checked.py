@@ -8,8 +8,9 @@ loads through :func:`load_checked_knowledge_base`.
 The full check assesses every rule's examples, which would slow every start-up.
 Its success is therefore remembered in a cache keyed by what decides the result:
 the knowledge base's content digest (:mod:`triage.provenance`), the packs
-selected, and the code that checks it (the size and modification time of each of
-triage's own modules, so an upgrade or an edit checks again). Only success is
+selected, and the code that checks it (Python's version, and the size and modification
+time of each of triage's own modules and of the libraries it matches and validates with,
+so an upgrade or an edit checks again). Only success is
 cached; a failing knowledge base is checked, and refused, every time. The cache
 lives in ``$XDG_CACHE_HOME/triage/checked/`` (default ``~/.cache``); an entry is
 written atomically (a temporary file renamed into place), and when the cache
@@ -22,6 +23,7 @@ import contextlib
 import hashlib
 import json
 import os
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -72,13 +74,26 @@ def cache_entry(kb: KnowledgeBase) -> Path | None:
 
 
 def _code_signature() -> str:
-    """Names, sizes and modification times of triage's modules: changes when the checking code does."""
+    """What the check's verdict depends on besides the knowledge base: Python, the libraries, triage's code.
+
+    The names, sizes and modification times of triage's modules and of the libraries
+    that match and validate (an upgrade or an edit changes them), and Python's version.
+    """
+    import pydantic
+    import pydantic_core
+    import yaml
+
+    from . import _experta  # the one import of experta (its work-arounds first)
+
+    experta = sys.modules["experta"]
     package = Path(__file__).resolve().parent
-    parts = []
-    for module in sorted(package.rglob("*.py")):
+    files = [(module.relative_to(package).as_posix(), module) for module in sorted(package.rglob("*.py"))]
+    files += [(library.__name__, Path(library.__file__)) for library in (experta, pydantic, pydantic_core, yaml)]
+    parts = [sys.version]
+    for name, path in files:
         with contextlib.suppress(OSError):
-            info = module.stat()
-            parts.append(f"{module.relative_to(package).as_posix()}:{info.st_size}:{info.st_mtime_ns}")
+            info = path.stat()
+            parts.append(f"{name}:{info.st_size}:{info.st_mtime_ns}")
     return "|".join(parts)
 
 
