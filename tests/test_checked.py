@@ -147,3 +147,10 @@ def test_vignettes_and_case_files_refuse_duplicate_keys_too(tmp_path):
     assert result.exit_code == 1 and "field 'expected_urgency': given more than once" in result.output
     against = CliRunner().invoke(main, ["audit", str(vignette), "--against", str(triage.load_knowledge_base().path)])
     assert against.exit_code == 1 and "given more than once" in against.output
+
+
+def test_new_code_or_libraries_mean_a_new_cache_entry(kb, monkeypatch):
+    before = cache_entry(kb)
+    assert cache_entry(kb) == before  # stable for the same code
+    monkeypatch.setattr(checked, "_code_signature", lambda: "another version of triage")
+    assert cache_entry(kb) != before
