@@ -142,9 +142,7 @@ def compare(records: list[Record], old: Engine, new: Engine) -> ImpactReport:
             new_only.append(f"{record.id}: the old knowledge base cannot assess it: {error}")
             continue
         transitions[before.urgency.value][after.urgency.value] += 1
-        changed = [name for name in ("urgency", "causes", "red_flags")
-                   if (getattr(before, name) if name == "urgency" else set(getattr(before, name)))
-                   != (getattr(after, name) if name == "urgency" else set(getattr(after, name)))]
+        changed = _differences(before, after)
         if changed:
             changes.append(CaseChange(id=record.id, source=record.source, expected_urgency=record.expected_urgency,
                                       changed=changed, old=before, new=after))
@@ -164,6 +162,12 @@ def compare(records: list[Record], old: Engine, new: Engine) -> ImpactReport:
         changes=changes, less_urgent=less, more_urgent=more, newly_under_triaged=newly_under,
         newly_correct=newly_correct, new_only=new_only,
     )
+
+
+def _differences(before: Side, after: Side) -> list[str]:
+    """Which of urgency, causes and red flags differ (causes and red flags as sets: a new order is no change)."""
+    changed = ["urgency"] if before.urgency != after.urgency else []
+    return changed + [name for name in ("causes", "red_flags") if set(getattr(before, name)) != set(getattr(after, name))]
 
 
 def _side(assessment: Assessment, expected: Urgency | None) -> Side:
