@@ -158,3 +158,19 @@ def test_a_case_only_the_new_knowledge_base_can_read_is_listed_not_fatal(kb_copy
     assert "new: the old knowledge base cannot assess it" in result.output and "new_question" in result.output
     refused = audit("audit", str(cases), "--against", str(kb_copy))  # the knowledge base in use cannot read it: an error
     assert refused.exit_code == 1 and "new_question" in refused.output
+
+
+def test_a_change_of_causes_alone_is_listed_with_old_and_new(kb_copy):
+    cramps = kb_copy / "documents" / "cramps.yaml"
+    data = yaml.safe_load(cramps.read_text())
+    rule = next(r for r in data["rules"] if r["id"] == "doc_night_cramps")
+    rule["then"]["causes"] = ["benign_leg_cramps", "electrolyte_imbalance"]
+    cramps.write_text(yaml.safe_dump(data, sort_keys=False))
+    result = audit("--rules", str(kb_copy), "audit", VIGNETTES, "--against", str(default_path()), "--format", "json")
+    impact = json.loads(result.stdout)["impact"]
+    assert impact["changes"] and not impact["less_urgent"] and not impact["more_urgent"]
+    for change in impact["changes"]:
+        assert change["changed"] == ["causes"] and "doc_night_cramps" in change["new"]["fired_rules"]
+        assert "electrolyte_imbalance" in change["new"]["causes"]
+    text = audit("--rules", str(kb_copy), "audit", VIGNETTES, "--against", str(default_path())).output
+    assert re.search(r"    causes: .* -> .*electrolyte_imbalance", text)
