@@ -174,3 +174,18 @@ def test_a_change_of_causes_alone_is_listed_with_old_and_new(kb_copy):
         assert "electrolyte_imbalance" in change["new"]["causes"]
     text = audit("--rules", str(kb_copy), "audit", VIGNETTES, "--against", str(default_path())).output
     assert re.search(r"    causes: .* -> .*electrolyte_imbalance", text)
+
+
+def test_csv_case_files_are_compared_as_batch_reads_them(lowered, tmp_path):
+    rows = tmp_path / "cases.csv"
+    rows.write_text("id,weeks_pregnant,one_leg_swollen,leg_cramps\nclot,30,yes,\ncramps,30,no,y\n")
+    result = audit("--rules", str(lowered), "audit", str(rows), "--against", str(default_path()), "--format", "json")
+    impact = json.loads(result.stdout)["impact"]
+    assert impact["cases"] == 2 and impact["vignettes"] == 0
+    assert impact["less_urgent"] == ["clot"]
+    [change] = impact["changes"]
+    assert change["source"] == f"{rows}:2" and (change["old"]["urgency"], change["new"]["urgency"]) == ("urgent", "within_24h")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,weakness\nx,very\n")
+    refused = audit("audit", str(bad), "--against", str(default_path()))
+    assert refused.exit_code == 1 and "bad.csv:2" in refused.output and "weakness" in refused.output

@@ -8,25 +8,30 @@ the new knowledge base and reports, for a hazard log or a clinical release note:
 - the transition matrix of old level against new level;
 - the vignettes that became under-triaged, and those that became correct.
 
-Vignettes (cases with ``expected_urgency``) and plain cases can be mixed; plain
-cases have no gold level, so they give changes only.
+Vignettes (cases with ``expected_urgency``) and plain cases (also CSV files, as
+``triage batch`` reads them) can be mixed; plain cases have no gold level, so they
+give changes only.
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Iterable
 
 from pydantic import BaseModel, ConfigDict
 
 from .assessment import Assessment, KnowledgeBaseInfo
-from .audit import LEVELS, Vignette, _records, _vignette, vignette_files
+from .audit import LEVELS, VIGNETTE_SUFFIXES, Vignette, _records, _vignette
+from .batch import ERROR, case_from_row, files_in, read_file
 from .engine import Engine
 from .errors import CaseError
+from .knowledge import KnowledgeBase
 from .urgency import Urgency
 
 SERIOUS = (Urgency.EMERGENCY, Urgency.URGENT)
+CASE_SUFFIXES = (*VIGNETTE_SUFFIXES, ".csv")
 
 
 @dataclass(frozen=True)
@@ -97,13 +102,18 @@ class ImpactReport(BaseModel):
         return [i for i in self.newly_under_triaged if by_id[i].expected_urgency in SERIOUS]
 
 
-def read_records(paths: Iterable[str | os.PathLike]) -> list[Record]:
-    """Read vignettes and plain cases (JSON, YAML, JSONL, directories); raise :class:`CaseError` listing bad ones."""
+def read_records(paths: Iterable[str | os.PathLike], kb: KnowledgeBase) -> list[Record]:
+    """Read vignettes and plain cases; raise :class:`CaseError` listing every bad one.
+
+    JSON, YAML and JSONL files hold vignettes or cases; CSV files (as ``triage batch``
+    reads them, each cell by the type of its question in ``kb``) hold cases.
+    Directories are searched recursively, in sorted order.
+    """
     records: list[Record] = []
     problems: list[str] = []
-    for path in vignette_files(paths):
+    for path in _case_files(paths):
         try:
-            found = list(_records(path))
+            found = list(_csv_records(path, kb) if path.lower().endswith(".csv") else _records(path))
         except CaseError as error:
             problems.append(str(error))
             continue
@@ -122,6 +132,27 @@ def read_records(paths: Iterable[str | os.PathLike]) -> list[Record]:
     if problems:
         raise CaseError(problems)
     return records
+
+
+def _case_files(paths: Iterable[str | os.PathLike]) -> list[str]:
+    files: list[str] = []
+    for path in paths:
+        if Path(path).is_dir():
+            found = [str(p) for p in files_in(Path(path), CASE_SUFFIXES)]
+            if not found:
+                raise CaseError([f"no case files in this directory (looked for {', '.join(CASE_SUFFIXES)})"], str(path))
+            files.extend(found)
+        else:
+            files.append(str(path))
+    return files
+
+
+def _csv_records(path: str, kb: KnowledgeBase):
+    """(source, case) for each row of a CSV file; raises :class:`CaseError` for a file or row that cannot be read."""
+    for entry in read_file(Path(path)):
+        if entry.kind == ERROR:
+            raise CaseError([entry.payload], entry.source)
+        yield entry.source, case_from_row(entry.payload, kb.question_by_id)
 
 
 def compare(records: list[Record], old: Engine, new: Engine) -> ImpactReport:

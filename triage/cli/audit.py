@@ -53,7 +53,7 @@ def audit(state: State, files: tuple[str, ...], fmt: str, strict: bool, old_rule
     if old_rules is not None:
         from ..impact import compare, read_records
 
-        records = read_records(files)
+        records = read_records(files, engine.knowledge_base)
         if not records:
             raise CaseError([f"no cases in {', '.join(files)}: nothing to compare"])
         vignettes = [r.vignette for r in records if r.vignette is not None]
