@@ -18,7 +18,7 @@ from .app import State, handle_errors, main
                    "case now less urgent; with --coverage also when an emergency or urgent rule has no vignette at its level.")
 @click.option("--against", "old_rules", metavar="OLD_RULES_DIR", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Also assess every case with the knowledge base in OLD_RULES_DIR and report what changed. "
-                   "The FILEs may then be plain case files too (changes only).")
+                   "The FILEs may then be plain case files too, CSV included (changes only).")
 @click.option("--coverage", "with_coverage", is_flag=True,
               help="Show which rules the cases fire and how often, the rules none fires, and the urgency-raising rules "
                    "with no vignette at their level.")
