@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
+import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -11,6 +14,11 @@ import triage
 from triage.knowledge import default_path
 
 REPO = Path(__file__).resolve().parent.parent
+
+# The knowledge-base check cache (triage.checked) goes to a private directory for the
+# run, never to the user's own cache; commands run by tests in subprocesses inherit it.
+os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="triage-test-cache-")
+atexit.register(shutil.rmtree, os.environ["XDG_CACHE_HOME"], ignore_errors=True)
 EXAMPLES = REPO / "examples"
 
 

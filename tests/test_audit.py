@@ -175,7 +175,7 @@ def test_the_authors_set_has_no_under_triage(shipped):
 def test_cli_audit_of_the_shipped_set_exits_0():
     result = CliRunner().invoke(main, ["audit", *map(str, VIGNETTE_FILES)])
     assert result.exit_code == 0, result.output
-    assert "under-triage (less urgent):          0" in result.output
+    assert "under-triage (less urgent):         0/" in result.output
 
 
 def test_a_directory_of_vignettes_is_read_like_its_files_in_sorted_order():
@@ -248,3 +248,38 @@ def test_flat_vignettes_may_carry_the_free_text_keys_too(tmp_path):
 def test_bad_nested_vignettes_are_named(tmp_path, text, expected):
     result = CliRunner().invoke(main, ["audit", write(tmp_path, "bad.yaml", text)])
     assert result.exit_code == 1 and expected in result.output and "Traceback" not in result.output
+
+
+def test_every_proportion_has_a_wilson_interval_in_json_and_text(engine, mixed_set):
+    from triage.stats import wilson
+
+    report = audit(read_vignettes([mixed_set]), engine)
+    for name, (count, total) in {"appropriate": (1, 4), "over_triage": (1, 4), "under_triage": (2, 4), "safe": (3, 4),
+                                 "cause_recall": (1, 2)}.items():
+        share = report.figures[name]
+        low, high = wilson(count, total)
+        assert (share.count, share.total, share.low, share.high) == (count, total, round(low, 4), round(high, 4))
+    # accuracy by expected level, and the odds of over- to under-triage (Schmieding et al. 2022)
+    assert {k: (v.count, v.total) for k, v in report.accuracy_by_level.items()} == {
+        "emergency": (0, 1), "routine": (0, 1), "self_care": (1, 2)}
+    assert report.over_under_odds == 0.5
+    result = CliRunner().invoke(main, ["audit", mixed_set])
+    assert "under-triage (less urgent):         2/4  50.0% (95% CI 15.0-85.0%)" in result.output
+    assert "over/under-triage odds (Schmieding et al. 2022): 0.50" in result.output
+    data = json.loads(CliRunner().invoke(main, ["audit", "--format", "json", mixed_set]).stdout)
+    assert data["figures"]["safe"]["low"] == round(wilson(3, 4)[0], 4) and data["accuracy_by_level"]["self_care"]["count"] == 1
+
+
+def test_the_output_says_what_100_percent_means(shipped):
+    vignettes, report = shipped
+    assert report.figures["appropriate"].rate == 1.0
+    assert f"100% on {len(vignettes)} vignettes means, with 95% confidence, at least" in report.all_correct_means
+    text = CliRunner().invoke(main, ["audit", *map(str, VIGNETTE_FILES)]).output
+    assert report.all_correct_means in text
+
+
+@pytest.mark.parametrize("extra", [[], ["--against", str(EXAMPLES.parent / "rules")]])
+def test_an_input_with_no_vignettes_is_an_error_not_a_clean_audit(tmp_path, extra):
+    path = write(tmp_path, "empty.yaml", "[]\n")
+    result = CliRunner().invoke(main, ["audit", path, *extra])
+    assert result.exit_code == 1 and "nothing to" in result.output and "Traceback" not in result.output

@@ -111,8 +111,15 @@ def test_a_broken_knowledge_base_is_reported_without_traceback(kb_copy):
     assert result.exit_code == 1 and "back.yaml" in result.output and "Traceback" not in result.output
 
 
-def test_version_is_the_package_version():
-    assert run("--version").output.strip() == f"triage {triage.__version__}"
+def test_version_is_the_package_version_and_names_the_knowledge_base():
+    from triage.provenance import knowledge_base_digest
+
+    kb = triage.load_knowledge_base()
+    assert run("--version").output.splitlines() == [
+        f"triage {triage.__version__}",
+        f"knowledge base {kb.name} {kb.version} ({kb.path})",
+        f"sha256 {knowledge_base_digest(kb.path)}",
+    ]
 
 
 def all_commands(group, prefix=()):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import glob
 import shlex
 import subprocess
 import sys
@@ -33,7 +34,9 @@ def test_the_readme_has_commands_to_test():
 @pytest.mark.parametrize("command", TRIAGE_COMMANDS)
 def test_readme_triage_command_runs(command):
     # `python -m triage` is the same entry point as the console script.
-    args = [sys.executable, "-m", "triage"] + shlex.split(command)[1:]
+    # Words with a * are expanded as the shell would (sorted; a pattern matching nothing stays).
+    words = [match for word in shlex.split(command)[1:] for match in (sorted(glob.glob(word, root_dir=REPO)) or [word])]
+    args = [sys.executable, "-m", "triage", *words]
     result = subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip()

@@ -82,6 +82,7 @@ class KnowledgeBaseInfo(_Result):
     name: str
     version: str
     packs: list[str]
+    sha256: str  # the digest of the knowledge base's files (triage.provenance)
 
 
 class Assessment(_Result):

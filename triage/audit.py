@@ -10,7 +10,12 @@ kept as ``notes`` and shown with the outcome, never refused. Definitions (see ``
 - appropriate: the advice equals the gold level;
 - over-triage: more urgent than gold; under-triage: less urgent (the unsafe error);
 - safe (Gilbert et al. 2020): at the gold level, more urgent, or at most one level less urgent;
-- cause recall: the share of expected causes that the assessment names.
+- cause recall: the share of expected causes that the assessment names;
+- accuracy by level: appropriate triage among the vignettes of each gold level;
+- over/under-triage odds (Schmieding et al. 2022): over-triage errors per under-triage error.
+
+Every proportion carries its 95% Wilson interval (:mod:`triage.stats`): on a few
+dozen vignettes the interval, not the point figure, says what the set shows.
 """
 
 from __future__ import annotations
@@ -22,10 +27,12 @@ from typing import Any, Iterable
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from .assessment import KnowledgeBaseInfo
 from .batch import files_in
 from .casefiles import parse_text, read_document
 from .engine import Engine
 from .errors import CaseError
+from .stats import Proportion, all_correct_means, over_under_odds, proportion
 from .urgency import Urgency
 
 LEVELS = [u.value for u in Urgency]  # most urgent first
@@ -81,6 +88,11 @@ class AuditReport(BaseModel):
     found_causes: int
     levels: list[str]
     confusion: dict[str, dict[str, int]]  # expected level -> actual level -> count
+    figures: dict[str, Proportion]  # appropriate, over_triage, under_triage, safe, cause_recall: with 95% CIs
+    accuracy_by_level: dict[str, Proportion]  # expected level -> appropriate triage among its vignettes
+    over_under_odds: float | None  # over-triage errors per under-triage error; None without under-triage
+    all_correct_means: str  # what 100% on this many vignettes shows
+    knowledge_base: KnowledgeBaseInfo | None = None
     under_triaged: list[Outcome]
     outcomes: list[Outcome]
 
@@ -233,7 +245,9 @@ def audit(vignettes: list[Vignette], engine: Engine) -> AuditReport:
         )
     if problems:
         raise CaseError(problems)
-    return _report(outcomes)
+    kb = engine.knowledge_base
+    info = KnowledgeBaseInfo(name=kb.name, version=kb.version, packs=list(kb.packs), sha256=kb.sha256)
+    return _report(outcomes).model_copy(update={"knowledge_base": info})
 
 
 def _report(outcomes: list[Outcome]) -> AuditReport:
@@ -249,6 +263,18 @@ def _report(outcomes: list[Outcome]) -> AuditReport:
     confusion = {e: {a: 0 for a in LEVELS} for e in LEVELS}
     for outcome in outcomes:
         confusion[outcome.expected_urgency.value][outcome.actual_urgency.value] += 1
+    figures = {
+        "appropriate": proportion(count["appropriate"], total),
+        "over_triage": proportion(count["over"], total),
+        "under_triage": proportion(count["under"], total),
+        "safe": proportion(safe, total),
+        "cause_recall": proportion(found_causes, expected_causes),
+    }
+    by_level = {
+        level: proportion(confusion[level][level], sum(confusion[level].values()))
+        for level in LEVELS
+        if sum(confusion[level].values())
+    }
     return AuditReport(
         vignettes=total,
         appropriate=count["appropriate"],
@@ -264,6 +290,10 @@ def _report(outcomes: list[Outcome]) -> AuditReport:
         found_causes=found_causes,
         levels=LEVELS,
         confusion=confusion,
+        figures=figures,
+        accuracy_by_level=by_level,
+        over_under_odds=over_under_odds(count["over"], count["under"]),
+        all_correct_means=all_correct_means(total),
         under_triaged=[o for o in outcomes if o.verdict == "under"],
         outcomes=outcomes,
     )
@@ -272,19 +302,25 @@ def _report(outcomes: list[Outcome]) -> AuditReport:
 def render_report(report: AuditReport) -> str:
     """The audit as a plain-text table, the way symptom-checker studies report it."""
 
-    def pct(value: float | None) -> str:
-        return "n/a" if value is None else f"{value * 100:.1f}%"
-
-    lines = [
-        f"Vignettes: {report.vignettes}",
-        f"  appropriate triage (exact level): {report.appropriate:>4}  {pct(report.appropriate_rate)}",
-        f"  over-triage (more urgent):        {report.over_triage:>4}  {pct(report.over_triage_rate)}",
-        f"  under-triage (less urgent):       {report.under_triage:>4}  {pct(report.under_triage_rate)}",
-        f"  safe advice (Gilbert et al. 2020): {report.safe:>3}  {pct(report.safe_rate)}",
-        f"  cause recall: {report.found_causes}/{report.expected_causes}  {pct(report.cause_recall)}",
+    f = report.figures
+    lines = []
+    if report.knowledge_base is not None:
+        kb = report.knowledge_base
+        lines += [f"Knowledge base {kb.name} {kb.version} (packs: {', '.join(kb.packs)})", f"  sha256 {kb.sha256}"]
+    lines += [
+        f"Vignettes: {report.vignettes}  (each figure: count/total, rate, 95% Wilson interval)",
+        f"  appropriate triage (exact level):   {f['appropriate'].describe()}",
+        f"  over-triage (more urgent):          {f['over_triage'].describe()}",
+        f"  under-triage (less urgent):         {f['under_triage'].describe()}",
+        f"  safe advice (Gilbert et al. 2020):  {f['safe'].describe()}",
+        f"  cause recall:                       {f['cause_recall'].describe()}",
+        f"  over/under-triage odds (Schmieding et al. 2022): {_odds(report)}",
+        f"  {report.all_correct_means}.",
         "",
-        "Confusion matrix (rows: expected, columns: given)",
+        "Appropriate triage by expected level",
     ]
+    lines += [f"  {level:<11} {share.describe()}" for level, share in report.accuracy_by_level.items()]
+    lines += ["", "Confusion matrix (rows: expected, columns: given)"]
     width = max(len(level) for level in report.levels) + 2
     lines.append(" " * width + "".join(f"{level:>{width}}" for level in report.levels))
     for expected in report.levels:
@@ -307,6 +343,14 @@ def render_report(report: AuditReport) -> str:
         lines.append(f"Missed causes ({len(missed)} vignettes):")
         lines += [f"  {o.id}: {', '.join(o.missed_causes)}" for o in missed]
     return "\n".join(lines)
+
+
+def _odds(report: AuditReport) -> str:
+    if report.over_under_odds is None:
+        if not report.over_triage:
+            return "no triage errors either way: no odds to give"
+        return f"no under-triage ({report.over_triage} over-triaged): the odds are unbounded"
+    return f"{report.over_under_odds:.2f} ({report.over_triage} over-triaged per {report.under_triage} under-triaged)"
 
 
 def report_json(report: AuditReport) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+from pathlib import Path
 
 from .compiler import strata
 from .engine import Engine
@@ -25,6 +26,9 @@ def quote_problems(kb: KnowledgeBase, where: str, sources: list[Source]) -> list
     problems = []
     for source in sources:
         if not source.document:
+            continue
+        if Path(source.document).name != source.document:  # outside sources/, so outside the digest
+            problems.append(f"{where}: sources: document {source.document!r} must be a file name in sources/, not a path")
             continue
         text = kb.document_text(source.document)
         if text is None:
@@ -76,6 +80,14 @@ def check_knowledge_base(path: str | os.PathLike | None = None, packs: list[str]
     """
     try:
         kb = load_knowledge_base(path, packs)
+    except KnowledgeBaseError as error:
+        return error.problems
+    return loaded_knowledge_base_problems(kb)
+
+
+def loaded_knowledge_base_problems(kb: KnowledgeBase) -> list[str]:
+    """The problems of a knowledge base that loaded: strata, quotes, examples (empty when sound)."""
+    try:
         strata(kb.rules)
     except KnowledgeBaseError as error:
         return error.problems
@@ -85,3 +97,22 @@ def check_knowledge_base(path: str | os.PathLike | None = None, packs: list[str]
         problems += rule_quote_problems(kb, rule)
         problems += rule_example_problems(engine, rule)
     return problems
+
+
+def check_with_warnings(path: str | os.PathLike | None = None, packs: list[str] | None = None) -> tuple[list[str], list[str]]:
+    """The problems of a knowledge base, and the warnings about it (see :mod:`triage.hazards`).
+
+    Warnings are only computed for a knowledge base that loads.
+    """
+    from .hazards import hazard_warnings
+
+    try:
+        kb = load_knowledge_base(path, packs)
+    except KnowledgeBaseError as error:
+        return error.problems, []
+    problems = loaded_knowledge_base_problems(kb)
+    try:
+        warnings = hazard_warnings(kb)
+    except KnowledgeBaseError:  # cyclic facts: already among the problems
+        warnings = []
+    return problems, warnings

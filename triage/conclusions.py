@@ -185,5 +185,5 @@ def conclude(kb: KnowledgeBase, case_id: str | None, firings: list[Firing], answ
         ],
         worsening_advice=list(kb.manifest.worsening_advice),
         disclaimer=kb.manifest.disclaimer,
-        knowledge_base=KnowledgeBaseInfo.model_construct(name=kb.name, version=kb.version, packs=list(kb.packs)),
+        knowledge_base=KnowledgeBaseInfo.model_construct(name=kb.name, version=kb.version, packs=list(kb.packs), sha256=kb.sha256),
     )

@@ -575,7 +575,7 @@ def risk_assessment(assessment: Assessment, kb: KnowledgeBase, case: Any = None)
     resource["method"] = {
         "coding": [{"system": KNOWLEDGE_BASE_SYSTEM, "code": info.name, "display": f"{info.name} {info.version}"}],
         "text": f"triage rule-based expert system, knowledge base {info.name} version {info.version} "
-                f"(packs: {', '.join(info.packs)})",
+                f"(packs: {', '.join(info.packs)}; sha256 {info.sha256})",
     }
     subject = case.get("subject") if is_fhir_resource(case) else None
     if isinstance(subject, Mapping):

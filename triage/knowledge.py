@@ -15,6 +15,7 @@ Every problem is reported with the file, the rule id and the field.
 from __future__ import annotations
 
 import os
+from collections.abc import Hashable
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from .case import CaseBase, build_case_model
 from .conditions import Condition, FactTest, FieldTest, walk
 from .errors import KnowledgeBaseError
+from .provenance import knowledge_base_digest
 from .questions import Question, QuestionSet
 from .urgency import Urgency
 
@@ -192,8 +194,12 @@ class KnowledgeBase:
         advice: dict[str, Advice],
         rules: list[Rule],
         packs: list[str],
+        sha256: str | None = None,
     ):
         self.path = path
+        # The digest of the files as they were loaded (triage.provenance); computed
+        # now when not given, for a knowledge base built by hand.
+        self.sha256 = sha256 if sha256 is not None else knowledge_base_digest(path)
         self.manifest = manifest
         self.questions = questions
         self.causes = causes
@@ -242,6 +248,7 @@ def load_knowledge_base(path: str | os.PathLike | None = None, packs: list[str] 
     problems: list[str] = []
     if not (root / "kb.yaml").is_file():
         raise KnowledgeBaseError([f"{root}: not a knowledge base (no kb.yaml)"])
+    digest = knowledge_base_digest(root)
 
     manifest = _load_model(root / "kb.yaml", Manifest, problems)
     question_set = _load_model(root / "questions.yaml", QuestionSet, problems)
@@ -282,8 +289,10 @@ def load_knowledge_base(path: str | os.PathLike | None = None, packs: list[str] 
                 seen[spec.id] = _rel(file, root)
                 rules.append(Rule(spec=spec, pack=pack, file=_rel(file, root), order=len(rules)))
 
-    kb = KnowledgeBase(root, manifest, questions, causes, advice, rules, selected)
+    kb = KnowledgeBase(root, manifest, questions, causes, advice, rules, selected, digest)
     problems.extend(check_references(kb))
+    if knowledge_base_digest(root) != digest:  # the digest must name what was read, not a mix
+        problems.append(f"{root}: files changed while the knowledge base was being loaded; load it again")
     if problems:
         raise KnowledgeBaseError(problems)
     return kb
@@ -405,11 +414,32 @@ def _rel(path: Path, root: Path) -> str:
         return str(path)
 
 
+class DuplicateKeyError(yaml.YAMLError):
+    """A YAML mapping gives the same key twice: the reader refuses to guess which one counts."""
+
+
 def read_yaml(path: Path) -> Any:
-    """Read a YAML file with the safe loader (the C one when available)."""
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    """Read a YAML file with the safe loader (the C one when available), refusing duplicate keys.
+
+    PyYAML keeps the last of two ``urgency:`` keys in a rule without a word, so a
+    rule could silently say something else than its author reviewed. Raises
+    :class:`DuplicateKeyError` naming the file, the line and the key.
+    """
+    # To be folded into the one strict reader of the hostile-input work (issue 10).
+    class UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+        def construct_mapping(self, node, deep=False):
+            seen: dict[Any, int] = {}
+            for key_node, _ in node.value:
+                key, line = self.construct_object(key_node, deep=True), key_node.start_mark.line + 1
+                if not isinstance(key, Hashable):
+                    continue  # the safe loader refuses it with its own message
+                if key in seen:
+                    raise DuplicateKeyError(f"{path}: line {line}: key {key!r} given twice (first at line {seen[key]})")
+                seen[key] = line
+            return super().construct_mapping(node, deep=deep)
+
     with open(path, encoding="utf-8") as handle:
-        return yaml.load(handle, Loader=loader)
+        return yaml.load(handle, Loader=UniqueKeyLoader)
 
 
 def _load_model(path: Path, model: type[BaseModel], problems: list[str]):
@@ -417,6 +447,9 @@ def _load_model(path: Path, model: type[BaseModel], problems: list[str]):
         data = read_yaml(path)
     except FileNotFoundError:
         problems.append(f"{path}: file is missing")
+        return None
+    except DuplicateKeyError as error:
+        problems.append(str(error))
         return None
     except yaml.YAMLError as error:
         problems.append(f"{path}: not valid YAML: {error}".replace("\n", " "))

@@ -77,7 +77,7 @@ def render_text(assessment: Assessment, explain: bool = False, colour: bool = Fa
             # Quotes are not wrapped, so they can be searched for in their documents.
             lines += [f"    source: {source.cite()}" for source in rule.sources]
         lines.append(f"  Knowledge base {assessment.knowledge_base.name} {assessment.knowledge_base.version}, "
-                     f"packs: {', '.join(assessment.knowledge_base.packs)}")
+                     f"packs: {', '.join(assessment.knowledge_base.packs)}, sha256 {assessment.knowledge_base.sha256}")
 
     lines += ["", _wrap(assessment.disclaimer, "")]
     return "\n".join(lines)

@@ -26,10 +26,11 @@ class State:
     def engine(self):
         """The engine for the chosen knowledge base and packs."""
         if self._engine is None:
+            from ..checked import load_checked_knowledge_base
             from ..engine import Engine
-            from ..knowledge import load_knowledge_base
 
-            kb = load_knowledge_base(self.rules_dir, self.packs)
+            # Fail closed: a knowledge base that fails `triage rules check` is refused.
+            kb = load_checked_knowledge_base(self.rules_dir, self.packs)
             warn_about_packs(kb)
             self._engine = Engine(kb)
         return self._engine
@@ -103,10 +104,16 @@ def starting_a_process(frame) -> bool:
 
 def _version(ctx: click.Context, _param, value: bool) -> None:
     # Looked up only when asked for: reading package metadata slows every start-up.
+    # --rules is eager, so the knowledge base named by --rules or TRIAGE_RULES is known here.
     if value and not ctx.resilient_parsing:
         from .. import __version__
+        from ..provenance import describe_knowledge_base
 
         click.echo(f"triage {__version__}")
+        try:
+            click.echo(describe_knowledge_base(ctx.params.get("rules_dir")))
+        except TriageError as error:
+            raise click.ClickException(str(error)) from None
         ctx.exit()
 
 
@@ -157,13 +164,14 @@ class _Commands(click.Group):
 
 
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=lambda *a: _version(*a),
-              help="Show the version and exit.")
+@click.option("--version", is_flag=True, expose_value=False, callback=lambda *a: _version(*a),
+              help="Show the version, and the knowledge base's name, version and sha256 digest, and exit.")
 @click.option(
     "--rules",
     "rules_dir",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     envvar="TRIAGE_RULES",
+    is_eager=True,  # read before --version, which names the knowledge base in use
     help="Use the knowledge base in DIR instead of the shipped one (env: TRIAGE_RULES).",
 )
 @click.option(

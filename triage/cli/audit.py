@@ -1,6 +1,9 @@
-"""``triage audit FILE...``: audit a vignette set for under-triage."""
+"""``triage audit FILE...``: audit a vignette set for under-triage, its rule coverage and a change's impact."""
 
 from __future__ import annotations
+
+import json
+from pathlib import Path
 
 import click
 
@@ -10,24 +13,133 @@ from .app import State, main
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True), metavar="FILE_OR_DIR...")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@click.option("--strict", is_flag=True, help="Exit 1 on any under-triage, not only of emergency or urgent vignettes.")
+@click.option("--strict", is_flag=True,
+              help="Exit 1 on any under-triage (not only of emergency or urgent vignettes); with --against also on any "
+                   "case now less urgent; with --coverage also when an emergency or urgent rule has no vignette at its level.")
+@click.option("--against", "old_rules", metavar="OLD_RULES_DIR", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Also assess every case with the knowledge base in OLD_RULES_DIR and report what changed. "
+                   "The FILEs may then be plain case files too, CSV included (changes only).")
+@click.option("--coverage", "with_coverage", is_flag=True,
+              help="Show which rules the cases fire and how often, the rules none fires, and the urgency-raising rules "
+                   "with no vignette at their level.")
+@click.option("--html", "html_path", metavar="FILE", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the report, with coverage (and the change impact with --against), as one "
+                   "self-contained HTML page (no network needed), atomically.")
 @click.pass_obj
-def audit(state: State, files: tuple[str, ...], fmt: str, strict: bool) -> None:
+def audit(state: State, files: tuple[str, ...], fmt: str, strict: bool, old_rules: Path | None,
+          with_coverage: bool, html_path: Path | None) -> None:
     """Audit vignettes (JSON, YAML or JSONL files, or directories of them) against their expected urgency.
 
-    Prints appropriate, over- and under-triage, safe advice, cause recall, a
-    confusion matrix and each under-triaged vignette with what fired. Exits 1
-    when any emergency or urgent vignette is under-triaged (with --strict, on
-    any under-triage).
-    """
-    from ..audit import audit as run_audit
-    from ..audit import read_vignettes, render_report, report_json
+    Prints appropriate, over- and under-triage, safe advice and cause recall,
+    each with its 95% Wilson interval, accuracy by expected level, the
+    over/under-triage odds, a confusion matrix and each under-triaged vignette
+    with what fired. Exits 1 when any emergency or urgent vignette is
+    under-triaged (with --strict, on any under-triage).
 
-    report = run_audit(read_vignettes(files), state.engine)
-    click.echo(report_json(report) if fmt == "json" else render_report(report))
-    failing = report.under_triaged if strict else report.serious_under_triage
-    if failing:
-        raise click.ClickException(
-            f"{len(failing)} vignette{'s' if len(failing) != 1 else ''} under-triaged: "
-            + ", ".join(o.id for o in failing)
-        )
+    With --against OLD_RULES_DIR: each case whose urgency, causes or red flags
+    changed, a transition matrix of old against new level, and the vignettes
+    newly under-triaged or newly correct; exits 1 when an emergency or urgent
+    vignette is newly under-triaged.
+    """
+    if html_path is not None and not html_path.parent.is_dir():
+        raise click.BadParameter(f"directory {str(html_path.parent)!r} does not exist", param_hint="--html")
+    from ..audit import audit as run_audit
+    from ..audit import read_vignettes
+    from ..errors import CaseError
+
+    engine = state.engine
+    impact = None
+    if old_rules is not None:
+        from ..impact import compare, read_records
+
+        records = read_records(files, engine.knowledge_base)
+        if not records:
+            raise CaseError([f"no cases in {', '.join(files)}: nothing to compare"])
+        vignettes = [r.vignette for r in records if r.vignette is not None]
+        impact = compare(records, _old_engine(old_rules, engine.knowledge_base.packs), engine)
+        fired = [([f.id for f in engine.assess(r.case, source=r.source).fired_rules], r.expected_urgency) for r in records]
+    else:
+        vignettes = read_vignettes(files)
+        if not vignettes:  # an audit of nothing must not look like a clean audit
+            raise CaseError([f"no vignettes in {', '.join(files)}: nothing to audit"])
+    report = run_audit(vignettes, engine) if vignettes else None
+    if old_rules is None:
+        fired = [(o.fired_rules, o.expected_urgency) for o in report.outcomes]
+    rule_coverage = None
+    if with_coverage or html_path is not None:  # the page always shows coverage
+        from ..coverage import coverage
+
+        rule_coverage = coverage(engine.knowledge_base, fired)
+    shown = rule_coverage if with_coverage else None
+    click.echo(_json(report, shown, impact) if fmt == "json" else _text(report, shown, impact))
+    if html_path is not None:
+        _write_html(html_path, report, rule_coverage, impact, files)
+    failures = _failures(report, shown, impact, strict)
+    if failures:
+        raise click.ClickException("; ".join(failures))
+
+
+def _old_engine(path: Path, packs: list[str]):
+    from ..checked import load_checked_knowledge_base
+    from ..engine import Engine
+    from ..errors import KnowledgeBaseError
+
+    try:
+        return Engine(load_checked_knowledge_base(path, list(packs)))
+    except KnowledgeBaseError as error:
+        raise click.ClickException(f"the old knowledge base (--against {path}) is refused: {error}") from None
+
+
+def _text(report, rule_coverage, impact) -> str:
+    from ..audit import render_report
+
+    parts = [render_report(report)] if report is not None else ["No vignettes (no expected levels): changes only."]
+    if rule_coverage is not None:
+        from ..coverage import render_coverage
+
+        parts.append(render_coverage(rule_coverage))
+    if impact is not None:
+        from ..impact import render_impact
+
+        parts.append(render_impact(impact))
+    return "\n\n".join(parts)
+
+
+def _json(report, rule_coverage, impact) -> str:
+    data = report.model_dump(mode="json") if report is not None else {"vignettes": 0}
+    data["coverage"] = rule_coverage.model_dump(mode="json") if rule_coverage is not None else None
+    data["impact"] = impact.model_dump(mode="json") if impact is not None else None
+    return json.dumps(data, indent=2)
+
+
+def _write_html(path: Path, report, rule_coverage, impact, files) -> None:
+    from .. import __version__
+    from ..casefiles import atomic_output
+    from ..report_html import render_html
+
+    page = render_html(report, rule_coverage, impact, inputs=list(files), version=__version__)
+    with atomic_output(path) as out:
+        out.write(page)
+    click.echo(f"HTML report written to {path}", err=True)
+
+
+def _failures(report, rule_coverage, impact, strict: bool) -> list[str]:
+    """Why the audit fails (exit 1), one sentence each; empty when it passes."""
+    def named(what: str, ids: list[str]) -> str:
+        return f"{len(ids)} {what}: {', '.join(ids)}"
+
+    failures = []
+    if report is not None:
+        failing = report.under_triaged if strict else report.serious_under_triage
+        if failing:
+            failures.append(named(f"vignette{'s' if len(failing) != 1 else ''} under-triaged", [o.id for o in failing]))
+    if impact is not None:
+        newly = impact.newly_under_triaged if strict else impact.serious_newly_under_triaged
+        if newly:
+            failures.append(named(f"vignette{'s' if len(newly) != 1 else ''} newly under-triaged by the change", newly))
+        if strict and impact.less_urgent:
+            failures.append(named("cases now less urgent (--strict)", impact.less_urgent))
+    if rule_coverage is not None and strict and rule_coverage.serious_without_vignette:
+        failures.append(named("emergency or urgent rules with no vignette at their level (--strict)",
+                              rule_coverage.serious_without_vignette))
+    return failures

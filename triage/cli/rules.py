@@ -47,15 +47,54 @@ def list_rules(state: State, fmt: str) -> None:
 def check_rules(state: State, directory: Path | None) -> None:
     """Validate a knowledge base: schema, unique ids, known fields, quotes, examples.
 
+    Also warns (without failing) where a rule could make an answer less urgent:
+    a rule whose fact stops a more urgent rule, two rules concluding different
+    urgencies in the same situation, a red-flag question that no longer raises
+    the urgency above self_care.
+
     DIRECTORY defaults to the one in use (--rules, or the shipped one).
-    Exits 1 and lists every problem when there is any.
+    Exits 1 and lists every problem when there is any. Every other command
+    refuses a knowledge base that fails this check.
     """
     target = directory or state.rules_dir
-    from ..checks import check_knowledge_base  # here: keeps `triage --help` fast
+    from ..checks import check_with_warnings  # here: keeps `triage --help` fast
 
-    problems = check_knowledge_base(target, state.packs)
+    problems, warnings = check_with_warnings(target, state.packs)
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
     if problems:
         for problem in problems:
             click.echo(f"  - {problem}", err=True)
         raise click.ClickException(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} found")
-    click.echo(f"ok: {target or 'shipped knowledge base'}")
+    noted = f" ({len(warnings)} warning{'s' if len(warnings) != 1 else ''} above)" if warnings else ""
+    click.echo(f"ok: {target or 'shipped knowledge base'}{noted}")
+
+
+@rules.command("diff")
+@click.argument("old_dir", metavar="OLD_DIR", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("new_dir", metavar="[NEW_DIR]", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="text: a release note for people; json: for tools.")
+@click.pass_obj
+def diff_rules(state: State, old_dir: Path, new_dir: Path | None, fmt: str) -> None:
+    """List what changed from the knowledge base in OLD_DIR to NEW_DIR.
+
+    NEW_DIR defaults to the knowledge base in use (--rules, or the shipped one).
+    Rules added, removed and changed (which parts: condition, urgency, causes,
+    advice, sources, ...; a lower urgency is marked LESS URGENT), and questions,
+    causes and advice added, removed, reworded or changed. Every pack of both is
+    compared. Both knowledge bases must pass 'triage rules check'.
+    """
+    from ..kbdiff import diff_knowledge_bases, render_diff
+
+    result = diff_knowledge_bases(load_every_pack(old_dir), load_every_pack(new_dir or state.rules_dir))
+    click.echo(result.model_dump_json(indent=2) if fmt == "json" else render_diff(result))
+
+
+def load_every_pack(path: Path | None):
+    """A knowledge base with all its packs, refused (fail closed) if it fails 'rules check'."""
+    from ..checked import load_checked_knowledge_base
+
+    kb = load_checked_knowledge_base(path)
+    every = [p.name for p in kb.manifest.packs]
+    return kb if list(kb.packs) == every else load_checked_knowledge_base(path, every)

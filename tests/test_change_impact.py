@@ -1,0 +1,194 @@
+"""Change impact: triage audit --against OLD_RULES_DIR, and triage rules diff OLD_DIR [NEW_DIR]."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from triage.cli import main
+from triage.knowledge import default_path
+from conftest import EXAMPLES
+
+# The authors' set, where every vignette is at its expected level, so a lowered rule makes
+# exactly the vignettes it decides less urgent and newly under-triaged (the independent set has
+# deliberate over-triage, which a lowered rule can make correct instead).
+VIGNETTES = str(EXAMPLES / "vignettes" / "urgent.yaml")
+
+
+def lower_urgency(rules, rule_id: str, old: str, new: str) -> None:
+    """Lower one rule's urgency in a copy of the knowledge base, by editing its file's text."""
+    for path in (rules / "safety").glob("*.yaml"):
+        text = path.read_text()
+        match = re.search(rf"- id: {rule_id}\n(.*?)\n      urgency: {old}\n", text, flags=re.S)
+        if match:
+            path.write_text(text[: match.start()] + match.group(0).replace(f"urgency: {old}", f"urgency: {new}") + text[match.end():])
+            return
+    raise AssertionError(f"rule {rule_id} with urgency {old} not found")
+
+
+@pytest.fixture
+def lowered(kb_copy):
+    lower_urgency(kb_copy, "safety_dvt", "urgent", "within_24h")
+    return kb_copy
+
+
+def audit(*args):
+    return CliRunner().invoke(main, list(args))
+
+
+def test_a_lowered_safety_rule_is_caught_listing_the_changed_vignettes(lowered):
+    result = audit("--rules", str(lowered), "audit", VIGNETTES, "--against", str(default_path()))
+    assert result.exit_code == 1
+    assert "newly under-triaged by the change" in result.output
+    changed = re.findall(r"^  (\S+) \(.*expected urgent\): urgent -> within_24h  LESS URGENT$", result.output, flags=re.M)
+    assert "u02-one-leg-swollen-20w" in changed and len(changed) >= 3
+    assert "new fired: " in result.output and "safety_dvt" in result.output
+    assert re.search(r"^urgent\s+\d+\s+\d+\s+[1-9]\d*\s+0\s+0$", result.output, flags=re.M)  # urgent -> within_24h in the matrix
+
+
+def test_the_impact_in_json_names_every_changed_vignette(lowered):
+    result = audit("--rules", str(lowered), "audit", VIGNETTES, "--against", str(default_path()), "--format", "json")
+    impact = json.loads(result.stdout)["impact"]
+    assert impact["newly_under_triaged"] and set(impact["newly_under_triaged"]) == set(impact["less_urgent"])
+    assert impact["transitions"]["urgent"]["within_24h"] == len(impact["newly_under_triaged"])
+    change = next(c for c in impact["changes"] if c["id"] == "u02-one-leg-swollen-20w")
+    assert (change["old"]["urgency"], change["new"]["urgency"], change["changed"]) == ("urgent", "within_24h", ["urgency"])
+    assert "safety_dvt" in change["old"]["fired_rules"] and "safety_dvt" in change["new"]["fired_rules"]
+    assert impact["old_knowledge_base"]["sha256"] != impact["new_knowledge_base"]["sha256"]
+
+
+def test_reversing_the_change_makes_those_vignettes_newly_correct(lowered):
+    result = audit("audit", VIGNETTES, "--against", str(lowered), "--format", "json")
+    assert result.exit_code == 0, result.output
+    impact = json.loads(result.stdout)["impact"]
+    assert impact["newly_correct"] and not impact["newly_under_triaged"] and impact["more_urgent"] == impact["newly_correct"]
+
+
+def test_the_same_knowledge_base_changes_nothing():
+    result = audit("audit", VIGNETTES, "--against", str(default_path()))
+    assert result.exit_code == 0 and "0 changed, 0 less urgent, 0 more urgent" in result.output
+
+
+def test_plain_case_files_give_changes_only(lowered):
+    cases = str(EXAMPLES / "batch" / "valid" / "cases.jsonl")
+    result = audit("--rules", str(lowered), "audit", cases, str(EXAMPLES / "cases"), "--against", str(default_path()))
+    assert "No vignettes (no expected levels): changes only." in result.output
+    assert "plain cases have no expected level: changes only" in result.output
+    assert result.exit_code == 0, result.output  # no expected level, so no under-triage to fail on
+    strict = audit("--rules", str(lowered), "audit", cases, str(EXAMPLES / "cases"), "--against", str(default_path()), "--strict")
+    assert strict.exit_code == 1 and "cases now less urgent" in strict.output
+
+
+def test_plain_case_files_without_against_still_need_expected_levels():
+    result = audit("audit", str(EXAMPLES / "cases" / "back_pain_early.yaml"))
+    assert result.exit_code == 1 and "expected_urgency" in result.output
+
+
+def test_a_broken_old_knowledge_base_is_refused_by_name(kb_copy):
+    (kb_copy / "documents" / "back.yaml").write_text("rules: 3\n")
+    result = audit("audit", VIGNETTES, "--against", str(kb_copy))
+    assert result.exit_code == 1 and f"the old knowledge base (--against {kb_copy}) is refused" in result.output
+
+
+def test_rules_diff_names_the_rule_and_its_changed_urgency(lowered):
+    result = audit("rules", "diff", str(default_path()), str(lowered))
+    assert result.exit_code == 0, result.output
+    assert "LESS URGENT (1): safety_dvt" in result.output
+    assert "changed: safety_dvt (urgency)  LESS URGENT" in result.output
+    assert "    urgency: urgent -> within_24h" in result.output
+    assert "Questions: no changes" in result.output and "bump it in kb.yaml" in result.output
+
+
+def test_rules_diff_new_dir_defaults_to_the_knowledge_base_in_use(lowered):
+    default = audit("--rules", str(lowered), "rules", "diff", str(default_path()), "--format", "json")
+    explicit = audit("rules", "diff", str(default_path()), str(lowered), "--format", "json")
+    assert json.loads(default.stdout) == json.loads(explicit.stdout)
+    data = json.loads(default.stdout)
+    [changed] = data["rules"]["changed"]
+    assert changed["id"] == "safety_dvt" and changed["less_urgent"] is True
+    assert changed["changes"] == [{"part": "urgency", "old": "urgent", "new": "within_24h"}]
+
+
+def test_rules_diff_lists_added_removed_and_changed_parts_and_questions(kb_copy):
+    clots = kb_copy / "safety" / "clots.yaml"
+    text = clots.read_text()
+    text = text.replace("- reference: ACOG Practice Bulletin 196; RCOG Green-top Guideline 37b", "- reference: ACOG Practice Bulletin 196", 1)
+    clots.write_text(text.replace("when: {field: breathless_or_chest_pain, equals: true}",
+                                  "when: {any: [{field: breathless_or_chest_pain, equals: true}, {field: fever, equals: true}]}", 1))
+    infection = kb_copy / "safety" / "infection.yaml"
+    data = yaml.safe_load(infection.read_text())
+    removed = data["rules"].pop(0)["id"]
+    data["rules"].append({"id": "new_rule", "title": "A new rule", "when": {"field": "fever", "equals": True},
+                          "then": {"urgency": "urgent"}, "sources": [{"reference": "a test"}],
+                          "examples": {"fires": [{"fever": True}], "does_not_fire": [{}]}})
+    infection.write_text(yaml.safe_dump(data, sort_keys=False))
+    questions = kb_copy / "questions.yaml"
+    text = questions.read_text()
+    old_text = re.search(r"- id: high_heels\n    text: (.*)\n", text).group(1)
+    questions.write_text(text.replace(f"text: {old_text}", "text: Do you often wear shoes with high heels?", 1))
+    data = diff_json(kb_copy)
+    rules = {c["id"]: [p["part"] for p in c["changes"]] for c in data["rules"]["changed"]}
+    assert rules["safety_pulmonary_embolism"] == ["condition"] and rules["safety_dvt"] == ["sources"]
+    assert data["rules"]["removed"] == [removed] and data["rules"]["added"] == ["new_rule"]
+    assert data["questions"]["reworded"] == ["high_heels"]
+    text_note = audit("rules", "diff", str(default_path()), str(kb_copy)).output
+    assert f"removed: {removed}" in text_note and "added:   new_rule" in text_note
+    assert "reworded: high_heels (text)" in text_note and "changed: safety_pulmonary_embolism (condition)" in text_note
+
+
+def diff_json(new_dir):
+    return json.loads(audit("rules", "diff", str(default_path()), str(new_dir), "--format", "json").stdout)
+
+
+def test_rules_diff_of_identical_knowledge_bases(kb_copy):
+    result = audit("rules", "diff", str(default_path()), str(kb_copy))
+    assert result.exit_code == 0 and "No changes: the two knowledge bases have the same content." in result.output
+
+
+def test_a_case_only_the_new_knowledge_base_can_read_is_listed_not_fatal(kb_copy, tmp_path):
+    questions = kb_copy / "questions.yaml"
+    questions.write_text(questions.read_text() + "  - id: new_question\n    text: A new question?\n"
+                         "    help: Asked from this release on.\n    type: boolean\n    detail: true\n")
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text('{"id": "old", "leg_cramps": true}\n{"id": "new", "leg_cramps": true, "new_question": true}\n')
+    result = audit("--rules", str(kb_copy), "audit", str(cases), "--against", str(default_path()))
+    assert result.exit_code == 0, result.output
+    assert "1 case only the new knowledge base can assess" in result.output
+    assert "new: the old knowledge base cannot assess it" in result.output and "new_question" in result.output
+    refused = audit("audit", str(cases), "--against", str(kb_copy))  # the knowledge base in use cannot read it: an error
+    assert refused.exit_code == 1 and "new_question" in refused.output
+
+
+def test_a_change_of_causes_alone_is_listed_with_old_and_new(kb_copy):
+    cramps = kb_copy / "documents" / "cramps.yaml"
+    data = yaml.safe_load(cramps.read_text())
+    rule = next(r for r in data["rules"] if r["id"] == "doc_night_cramps")
+    rule["then"]["causes"] = ["benign_leg_cramps", "electrolyte_imbalance"]
+    cramps.write_text(yaml.safe_dump(data, sort_keys=False))
+    result = audit("--rules", str(kb_copy), "audit", VIGNETTES, "--against", str(default_path()), "--format", "json")
+    impact = json.loads(result.stdout)["impact"]
+    assert impact["changes"] and not impact["less_urgent"] and not impact["more_urgent"]
+    for change in impact["changes"]:
+        assert change["changed"] == ["causes"] and "doc_night_cramps" in change["new"]["fired_rules"]
+        assert "electrolyte_imbalance" in change["new"]["causes"]
+    text = audit("--rules", str(kb_copy), "audit", VIGNETTES, "--against", str(default_path())).output
+    assert re.search(r"    causes: .* -> .*electrolyte_imbalance", text)
+
+
+def test_csv_case_files_are_compared_as_batch_reads_them(lowered, tmp_path):
+    rows = tmp_path / "cases.csv"
+    rows.write_text("id,weeks_pregnant,one_leg_swollen,leg_cramps\nclot,30,yes,\ncramps,30,no,y\n")
+    result = audit("--rules", str(lowered), "audit", str(rows), "--against", str(default_path()), "--format", "json")
+    impact = json.loads(result.stdout)["impact"]
+    assert impact["cases"] == 2 and impact["vignettes"] == 0
+    assert impact["less_urgent"] == ["clot"]
+    [change] = impact["changes"]
+    assert change["source"] == f"{rows}:2" and (change["old"]["urgency"], change["new"]["urgency"]) == ("urgent", "within_24h")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,weakness\nx,very\n")
+    refused = audit("audit", str(bad), "--against", str(default_path()))
+    assert refused.exit_code == 1 and "bad.csv:2" in refused.output and "weakness" in refused.output

@@ -1,0 +1,156 @@
+"""Fail closed: a knowledge base that fails `triage rules check` is refused by every command; duplicate keys too."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+
+import pytest
+from click.testing import CliRunner
+
+import triage
+from triage import checked
+from triage.checked import cache_entry, load_checked_knowledge_base
+from triage.cli import main
+from conftest import EXAMPLES
+
+CASE = str(EXAMPLES / "cases" / "night_cramps_third_trimester.json")
+VIGNETTES = str(EXAMPLES / "vignettes")
+
+COMMANDS = [
+    ["assess", CASE],
+    ["batch", str(EXAMPLES / "batch" / "valid")],
+    ["audit", VIGNETTES],
+    ["questions"],
+    ["rules", "list"],
+    ["schema", "case"],
+    ["ask"],
+    ["rules", "diff", str(triage.load_knowledge_base().path)],  # NEW_DIR: the one in use
+]
+
+
+def break_a_quote(rules) -> None:
+    """The 'quote not in its document' that loaded silently before: only the full check finds it."""
+    path = rules / "documents" / "cramps.yaml"
+    text = path.read_text()
+    quote = "Other factors blamed for leg cramps during pregnancy"
+    assert quote in text
+    path.write_text(text.replace(quote, "Other factors blamed by the moon for leg cramps during pregnancy", 1))
+
+
+def repeat_a_key(rules) -> int:
+    """Give the pulmonary-embolism rule a second, lower urgency; return the line of the repeat."""
+    path = rules / "safety" / "clots.yaml"
+    lines = path.read_text().splitlines(keepends=True)
+    first = next(i for i, line in enumerate(lines) if line.strip() == "urgency: emergency")
+    lines.insert(first + 1, lines[first].replace("emergency", "routine"))
+    path.write_text("".join(lines))
+    return first + 2
+
+
+@pytest.mark.parametrize("how", ["--rules", "TRIAGE_RULES"])
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c[:2]))
+def test_every_command_refuses_a_knowledge_base_that_fails_the_check(kb_copy, command, how):
+    break_a_quote(kb_copy)
+    args, env = (["--rules", str(kb_copy), *command], {}) if how == "--rules" else (command, {"TRIAGE_RULES": str(kb_copy)})
+    result = CliRunner().invoke(main, args, env=env, input="")
+    assert result.exit_code == 1, result.output
+    assert "problem in the knowledge base" in result.output and "quote not found" in result.output
+    assert "rule doc_cramps_low_calcium" in result.output and "Traceback" not in result.output
+
+
+def test_duplicate_keys_are_refused_naming_file_line_and_key(kb_copy):
+    line = repeat_a_key(kb_copy)
+    check = CliRunner().invoke(main, ["rules", "check", str(kb_copy)])
+    assert check.exit_code == 1
+    assert f"clots.yaml: line {line}: key 'urgency' given twice (first at line {line - 1})" in check.output
+    assessed = CliRunner().invoke(main, ["--rules", str(kb_copy), "assess", CASE])
+    assert assessed.exit_code == 1 and "key 'urgency' given twice" in assessed.output
+
+
+@pytest.mark.parametrize("name", ["kb.yaml", "questions.yaml", "catalogue/causes.yaml", "catalogue/advice.yaml"])
+def test_duplicate_keys_are_refused_in_every_knowledge_base_file(kb_copy, name):
+    path = kb_copy / name
+    text = path.read_text()
+    if name == "kb.yaml":
+        path.write_text(text + "name: another-name\n")
+    else:  # the first item of the list gets a second id, at its own indentation
+        first = re.search(r"^( *)- id: .*$", text, flags=re.M)
+        path.write_text(text[: first.end()] + "\n" + " " * (len(first.group(1)) + 2) + "id: another_id" + text[first.end():])
+    with pytest.raises(triage.KnowledgeBaseError) as error:
+        triage.load_knowledge_base(kb_copy)
+    assert "given twice" in str(error.value) and name.split("/")[-1] in str(error.value)
+
+
+def test_a_document_outside_sources_is_refused(kb_copy):
+    path = kb_copy / "documents" / "cramps.yaml"
+    path.write_text(path.read_text().replace("document: 004_10d097bce40b5dc0.txt", "document: ../kb.yaml", 1))
+    result = CliRunner().invoke(main, ["rules", "check", str(kb_copy)])
+    assert result.exit_code == 1 and "must be a file name in sources/" in result.output
+
+
+def test_a_pass_is_cached_by_digest_and_an_edit_is_checked_again(kb_copy, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    kb = load_checked_knowledge_base(kb_copy)
+    entry = cache_entry(kb)
+    assert entry.parent == tmp_path / "cache" / "triage" / "checked"
+    assert json.loads(entry.read_text())["sha256"] == kb.sha256
+    assert [p.name for p in entry.parent.iterdir()] == [entry.name]  # written atomically: no temporary left
+
+    def must_not_run(kb):
+        raise AssertionError("the check ran again although it passed for this content")
+
+    import triage.checks
+
+    monkeypatch.setattr(triage.checks, "loaded_knowledge_base_problems", must_not_run)
+    load_checked_knowledge_base(kb_copy)  # a cache hit
+    monkeypatch.undo()
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    break_a_quote(kb_copy)  # new content, new digest: checked again, and refused
+    with pytest.raises(triage.KnowledgeBaseError, match="quote not found"):
+        load_checked_knowledge_base(kb_copy)
+
+
+def test_a_forged_or_stale_cache_entry_is_not_trusted(kb_copy, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    break_a_quote(kb_copy)
+    kb = triage.load_knowledge_base(kb_copy)
+    entry = cache_entry(kb)
+    entry.parent.mkdir(parents=True)
+    entry.write_text(json.dumps({"sha256": "0" * 64, "packs": list(kb.packs)}))  # names other content
+    with pytest.raises(triage.KnowledgeBaseError):
+        load_checked_knowledge_base(kb_copy)
+
+
+def test_an_unwritable_cache_only_means_checking_every_time(kb_copy, tmp_path, monkeypatch):
+    blocked = tmp_path / "file-not-dir"
+    blocked.write_text("")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocked))
+    assert load_checked_knowledge_base(kb_copy).sha256
+    break_a_quote(kb_copy)
+    with pytest.raises(triage.KnowledgeBaseError):
+        load_checked_knowledge_base(kb_copy)
+
+
+def test_a_relative_cache_home_is_ignored_as_the_xdg_spec_says(monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/cache")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert checked.cache_dir() == tmp_path / ".cache" / "triage" / "checked"
+    assert os.path.isabs(checked.cache_dir())
+
+
+def test_vignettes_and_case_files_refuse_duplicate_keys_too(tmp_path):
+    vignette = tmp_path / "v.yaml"
+    vignette.write_text("- id: a\n  expected_urgency: urgent\n  expected_urgency: self_care\n  one_leg_swollen: true\n")
+    result = CliRunner().invoke(main, ["audit", str(vignette)])
+    assert result.exit_code == 1 and "field 'expected_urgency': given more than once" in result.output
+    against = CliRunner().invoke(main, ["audit", str(vignette), "--against", str(triage.load_knowledge_base().path)])
+    assert against.exit_code == 1 and "given more than once" in against.output
+
+
+def test_new_code_or_libraries_mean_a_new_cache_entry(kb, monkeypatch):
+    before = cache_entry(kb)
+    assert cache_entry(kb) == before  # stable for the same code
+    monkeypatch.setattr(checked, "_code_signature", lambda: "another version of triage")
+    assert cache_entry(kb) != before
