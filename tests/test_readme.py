@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import re
 import glob
+import re
 import shlex
 import subprocess
 import sys
