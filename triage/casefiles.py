@@ -1,7 +1,9 @@
 """Reading and writing case files: JSON or YAML, from a path or standard input.
 
-Parsing problems become :class:`CaseError` naming the file (and line, for JSON
-syntax errors), so the command line can show them without a traceback.
+Files are read by :mod:`triage.reading` (strict: repeated keys, aliases, huge
+numbers and deep nesting refused; see there). Problems become :class:`CaseError`
+naming the file, line and field, so the command line can show them without a
+traceback. Writing is atomic, and a failed write is an :class:`OutputError`.
 """
 
 from __future__ import annotations
@@ -9,97 +11,18 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
-import sys
 import tempfile
 from pathlib import Path
 from typing import IO, Any, Iterator
 
 import yaml
 
-from .errors import CaseError, TriageError
+from .errors import CaseError, OutputError, TriageError
+from .reading import parse_document, read_document
 
 
-class _DuplicateKey(ValueError):
-    pass
-
-
-def _unique_pairs(pairs: list) -> dict:
-    # A repeated answer ({"fever": true, "fever": false}) must not be settled silently
-    # by "last one wins": that could drop a red flag.
-    result = {}
-    for key, value in pairs:
-        if key in result:
-            raise _DuplicateKey(key)
-        result[key] = value
-    return result
-
-
-class _UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
-    """The safe YAML loader, refusing a mapping that repeats a key."""
-
-    def construct_mapping(self, node, deep=False):
-        seen = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if key in seen:
-                raise _DuplicateKey(key)
-            seen.add(key)
-        return super().construct_mapping(node, deep=deep)
-
-    def construct_yaml_int(self, node):
-        """An integer as a person means it: ``030`` is 30, and ``1:30`` is not a number.
-
-        YAML 1.1 (PyYAML's dialect) reads ``030`` as octal 24 and ``1:30`` as 90:
-        someone's 30 weeks would silently become 24. Digits with leading zeros are
-        read as decimal, as YAML 1.2 does, and ``1:30`` is kept as text, which
-        validation then refuses with a message naming the field.
-        """
-        text = self.construct_scalar(node).replace("_", "")
-        if re.fullmatch(r"[-+]?0[0-9]+", text):
-            return int(text, 10)
-        if ":" in text:
-            return self.construct_scalar(node)
-        return super().construct_yaml_int(node)
-
-
-_UniqueKeyLoader.add_constructor("tag:yaml.org,2002:int", _UniqueKeyLoader.construct_yaml_int)
-
-
-def parse_text(text: str, source: str, suffix: str = "") -> Any:
-    """Parse a document as JSON (``.json``) or YAML (anything else; JSON is valid YAML).
-
-    A byte-order mark is ignored; a mapping that repeats a field is an error.
-    """
-    text = text.removeprefix("\ufeff")
-    try:
-        if suffix == ".json" or (not suffix and text.lstrip()[:1] in "[{"):
-            try:
-                return json.loads(text, object_pairs_hook=_unique_pairs)
-            except json.JSONDecodeError as error:
-                raise CaseError([f"not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})"], source) from None
-        return yaml.load(text, Loader=_UniqueKeyLoader)
-    except _DuplicateKey as error:
-        raise CaseError([f"field {error.args[0]!r}: given more than once"], source) from None
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        problem = getattr(error, "problem", None) or str(error)
-        raise CaseError([f"not valid YAML: {problem}{where}"], source) from None
-
-
-def read_document(path: str) -> tuple[Any, str]:
-    """Read and parse one case file (``-`` is standard input); return (data, source name)."""
-    if path == "-":
-        return parse_text(sys.stdin.read(), "<stdin>"), "<stdin>"
-    file = Path(path)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise CaseError(["file not found"], path) from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise CaseError([f"cannot read file: {error}"], path) from None
-    return parse_text(text, path, file.suffix.lower()), path
+# Parsing lives in triage.reading, behind every file triage reads; these names stay for callers.
+parse_text = parse_document
 
 
 def read_single_case(path: str) -> tuple[dict, str]:
