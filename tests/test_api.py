@@ -10,8 +10,8 @@ import triage
 def test_public_names_are_exactly_the_intended_ones():
     assert sorted(triage.__all__) == sorted([
         "AdviceItem", "AnswerError", "Assessment", "Case", "CaseBase", "CaseError", "CauseFinding", "Engine",
-        "Evidence", "FiredRule", "KnowledgeBase", "KnowledgeBaseError", "Prompt", "Questionnaire", "RedFlag",
-        "Reply", "Session", "Step", "TriageError", "Urgency", "__version__", "assess", "assess_many", "load_knowledge_base",
+        "Evidence", "FiredRule", "KnowledgeBase", "KnowledgeBaseError", "OutputError", "Prompt", "Questionnaire",
+        "RedFlag", "Reply", "Session", "Step", "TriageError", "Urgency", "WorkerError", "__version__", "assess", "assess_many", "load_knowledge_base",
     ])
     for name in triage.__all__:
         assert getattr(triage, name) is not None
@@ -28,6 +28,16 @@ def test_errors_share_one_root():
     assert issubclass(triage.CaseError, triage.TriageError)
     assert issubclass(triage.KnowledgeBaseError, triage.TriageError)
     assert issubclass(triage.AnswerError, triage.TriageError)
+    assert issubclass(triage.OutputError, triage.TriageError)
+    assert issubclass(triage.WorkerError, triage.TriageError)
+
+
+def test_every_error_lives_in_errors_and_answer_error_is_still_where_it_was():
+    from triage import errors, questionnaire
+
+    for name in ("AnswerError", "CaseError", "KnowledgeBaseError", "OutputError", "TriageError", "WorkerError"):
+        assert getattr(triage, name).__module__ == "triage.errors", name
+    assert questionnaire.AnswerError is errors.AnswerError
 
 
 def test_urgency_levels_are_ordered_most_urgent_first():

@@ -193,7 +193,7 @@ def test_dask_cluster_gives_the_same_records(tmp_path, kb):
 
 def test_an_output_file_that_cannot_be_written_is_a_clear_error(tmp_path):
     result = CliRunner().invoke(main, ["batch", str(tmp_path), "-o", str(tmp_path / "no" / "such" / "out.jsonl")])
-    assert result.exit_code == 1
+    assert result.exit_code == 3
     assert "cannot write the output file" in result.output and "Traceback" not in result.output
 
 
@@ -299,7 +299,7 @@ def test_output_to_a_read_only_file_or_a_directory_is_refused(tmp_path, kind):
     if kind == "directory":  # refused by the option itself: a usage error
         assert result.exit_code == 2 and "is a directory" in result.output
     else:
-        assert result.exit_code == 1 and "cannot write the output file: it is read-only" in result.output
+        assert result.exit_code == 3 and "cannot write the output file: it is read-only" in result.output
         assert target.read_text() == "keep\n"
 
 

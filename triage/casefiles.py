@@ -11,13 +11,14 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import sys
 import tempfile
 from pathlib import Path
 from typing import IO, Any, Iterator
 
 import yaml
 
-from .errors import CaseError, OutputError, TriageError
+from .errors import CaseError, OutputError
 from .reading import parse_document, read_document
 
 
@@ -63,33 +64,127 @@ def atomic_output(path: str | os.PathLike) -> Iterator[IO[str]]:
     removed, so a file at ``path`` is always complete. A symbolic link is written
     through (the file it names is replaced); a device or a pipe (``/dev/null``, a
     FIFO) cannot be replaced, so it is written to directly; a read-only file or a
-    directory is refused.
+    directory is refused. A write that fails (a full disk) is an
+    :class:`OutputError` naming the file. The temporary name holds the writer's
+    process id, so temporary files left by a process that was killed (``kill -9``)
+    are recognised and removed by the next run writing the same file.
     """
+    if str(path) == "":
+        raise OutputError("the output file name is empty")
     target = Path(os.path.realpath(path))
     if target.exists() and not target.is_file():
         if target.is_dir():
-            raise TriageError(f"{path}: cannot write the output file: it is a directory")
+            raise OutputError(f"{path}: cannot write the output file: it is a directory")
         try:
             handle = open(target, "w", encoding="utf-8", newline="")
         except OSError as error:
-            raise TriageError(f"{path}: cannot write the output file: {error.strerror}") from None
-        with handle:
-            yield handle
+            raise OutputError(f"{path}: cannot write the output file: {error.strerror}") from None
+        with _closing(handle, path) as guarded:
+            yield guarded
         return
     if target.exists() and not target.stat().st_mode & 0o222:
-        raise TriageError(f"{path}: cannot write the output file: it is read-only")
+        raise OutputError(f"{path}: cannot write the output file: it is read-only")
+    remove_stale_partials(target)
     try:
         # mkstemp's mode 0600 is kept on purpose: the records are health data.
-        fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
+        fd, temp = tempfile.mkstemp(prefix=f".{target.name}.{os.getpid()}.", suffix=PARTIAL, dir=target.parent)
     except OSError as error:
-        raise TriageError(f"{path}: cannot write the output file: {error.strerror}") from None
+        raise OutputError(f"{path}: cannot write the output file: {error.strerror}") from None
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
+        with _closing(os.fdopen(fd, "w", encoding="utf-8", newline=""), path, sync=True) as guarded:
+            yield guarded
         os.replace(temp, target)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(temp)
         raise
+
+
+PARTIAL = ".partial"
+
+
+def remove_stale_partials(target: Path) -> list[Path]:
+    """Remove the temporary files of ``target`` left by writers that no longer run; return them.
+
+    Only files named as :func:`atomic_output` names them, owned by this user,
+    whose process id is not a running process, are removed.
+    """
+    removed = []
+    prefix = f".{target.name}."
+    try:
+        candidates = [entry for entry in os.scandir(target.parent)
+                      if entry.name.startswith(prefix) and entry.name.endswith(PARTIAL)]
+    except OSError:
+        return removed
+    for entry in candidates:
+        pid_text = entry.name[len(prefix):].split(".", 1)[0]
+        if not pid_text.isdigit() or _running(int(pid_text)):
+            continue
+        with contextlib.suppress(OSError):
+            if entry.stat(follow_symlinks=False).st_uid == os.getuid() and entry.is_file(follow_symlinks=False):
+                os.unlink(entry.path)
+                removed.append(Path(entry.path))
+    return removed
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, ValueError):
+        return True
+    return True
+
+
+class GuardedWriter:
+    """A text stream whose write errors (a full disk, a closed pipe's EIO) become :class:`OutputError`."""
+
+    def __init__(self, handle: IO[str], name: str):
+        self._handle = handle
+        self._name = name
+
+    def _failed(self, error: OSError) -> OutputError:
+        return OutputError(f"{self._name}: cannot write the output file: {error.strerror or error}")
+
+    def write(self, text: str) -> int:
+        try:
+            return self._handle.write(text)
+        except BrokenPipeError:
+            raise
+        except OSError as error:
+            raise self._failed(error) from None
+
+    def flush(self) -> None:
+        try:
+            self._handle.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as error:
+            raise self._failed(error) from None
+
+    def fileno(self) -> int:
+        return self._handle.fileno()
+
+    def isatty(self) -> bool:
+        return self._handle.isatty()
+
+
+@contextlib.contextmanager
+def _closing(handle: IO[str], name, sync: bool = False) -> Iterator[GuardedWriter]:
+    guarded = GuardedWriter(handle, str(name))
+    try:
+        yield guarded
+        guarded.flush()
+        if sync:
+            try:
+                os.fsync(handle.fileno())
+            except OSError as error:
+                raise guarded._failed(error) from None
+    finally:
+        try:
+            handle.close()
+        except OSError as error:
+            # A failed close after a failure already being raised adds nothing.
+            if sys.exc_info()[0] is None:
+                raise guarded._failed(error) from None

@@ -1,4 +1,15 @@
-"""The exceptions triage raises. Every one derives from :class:`TriageError`."""
+"""The exceptions triage raises. Every one derives from :class:`TriageError`.
+
+The tree, and the exit status the ``triage`` command gives for each (mapped once,
+in :mod:`triage.cli.app`)::
+
+    TriageError                 1  (any other error of triage's own)
+    ├── KnowledgeBaseError      1  the rules, questions or catalogue are invalid
+    ├── CaseError               1  a case (a set of answers) is invalid
+    ├── AnswerError             1  a reply to a question is not an allowed answer
+    ├── OutputError             3  an output file cannot be written
+    └── WorkerError             4  a worker process died, or Dask is missing or failed
+"""
 
 from __future__ import annotations
 
@@ -51,3 +62,23 @@ class CaseError(TriageError):
     def located(self, source: str | None = None, case_id: str | None = None) -> "CaseError":
         """Return a copy that also names where the case came from."""
         return CaseError(self.problems, source or self.source, case_id or self.case_id)
+
+
+class AnswerError(TriageError):
+    """A reply that is not an allowed answer; the message says what is allowed."""
+
+
+class OutputError(TriageError):
+    """An output file cannot be written (a directory, read-only, no space, no permission).
+
+    The message names the file. Nothing complete was written to it.
+    """
+
+
+class WorkerError(TriageError):
+    """The machinery that assesses cases failed, not a case.
+
+    A worker process stopped unexpectedly (killed, out of memory), Dask is not
+    installed, or the Dask scheduler cannot be reached. Running again, with more
+    memory or a reachable cluster, may succeed; the cases themselves may be fine.
+    """

@@ -30,7 +30,7 @@ from .batch import CASE, Entry, case_of, format_record, record
 from .case import CaseBase
 from .conclusions import Firing, conclude, summarise
 from .engine import Engine
-from .errors import CaseError, TriageError
+from .errors import CaseError, WorkerError
 from .knowledge import KnowledgeBase, load_knowledge_base
 
 CHUNK_SIZE = 250  # cases per task: large enough that sending a task costs little per case
@@ -240,18 +240,32 @@ def run_chunks(
         # The rules go to every Dask worker once; each task then carries only its chunk.
         rules = client.scatter(work, broadcast=True, hash=False)
         in_flight = IN_FLIGHT * max(2, sum(client.nthreads().values()))
-        yield from _in_order(lambda chunk: client.submit(_run_sent, rules, chunk, pure=False),
-                             _prepend(first, second, chunks), in_flight)
+        try:
+            yield from _in_order(lambda chunk: client.submit(_run_sent, rules, chunk, pure=False),
+                                 _prepend(first, second, chunks), in_flight)
+        except _dask_failures() as error:
+            raise WorkerError(f"the Dask cluster failed to assess a chunk: {type(error).__name__}: {error}") from None
         return
     with _process_pool(workers, work) as pool:
         try:
             yield from _in_order(lambda chunk: pool.submit(_run_installed, chunk),
                                  _prepend(first, second, chunks), IN_FLIGHT * workers)
         except BrokenProcessPool as error:
-            raise TriageError(f"a worker process stopped unexpectedly (out of memory?): {error}") from None
+            raise WorkerError(f"a worker process stopped unexpectedly (out of memory?): {error}") from None
         except BaseException:
             pool.shutdown(wait=False, cancel_futures=True)
             raise
+
+
+def _dask_failures() -> tuple[type[BaseException], ...]:
+    """What a Dask future raises when the cluster, not the chunk, failed (a worker killed, a lost connection)."""
+    from concurrent.futures import CancelledError
+
+    from distributed import KilledWorker
+    from distributed.comm import CommClosedError
+
+    # Not OSError as a whole: reading the input files runs in this loop too.
+    return (KilledWorker, CancelledError, CommClosedError)
 
 
 def _prepend(first, second, rest):
@@ -360,11 +374,11 @@ def dask_client(address: str):
     try:
         from distributed import Client
     except ImportError:
-        raise TriageError('Dask is not installed: pip install "triage[dask]"') from None
+        raise WorkerError('Dask is not installed: pip install "triage[dask]"') from None
     try:
         return Client(address, timeout="10s")
     except (OSError, TimeoutError) as error:
-        raise TriageError(f"cannot reach the Dask scheduler at {address}: {error}") from None
+        raise WorkerError(f"cannot reach the Dask scheduler at {address}: {error}") from None
 
 
 def assess_bag(bag, knowledge_base: KnowledgeBase | None = None):

@@ -34,7 +34,7 @@ from pydantic import BaseModel, ConfigDict
 
 from .assessment import Assessment
 from .engine import Engine, default_engine
-from .errors import CaseError, TriageError
+from .errors import AnswerError, CaseError  # AnswerError: also importable from here
 from .questions import Choice, Question
 from .urgency import Urgency
 
@@ -45,10 +45,6 @@ NO = ("n", "no")
 HELP = "?"
 SKIP = ("s", "")
 BACK = "b"
-
-
-class AnswerError(TriageError):
-    """A reply that is not an allowed answer; the message says what is allowed."""
 
 
 class Prompt(BaseModel):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import functools
 import os
 import signal
 import sys
@@ -12,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from ..errors import TriageError
+from ..errors import OutputError, TriageError, WorkerError
 
 
 class State:
@@ -49,19 +48,6 @@ def warn_about_packs(kb) -> None:
             "pre-eclampsia and preterm labour will NOT be checked.",
             err=True,
         )
-
-
-def handle_errors(command):
-    """Turn triage's own errors into a clean message and exit status 1."""
-
-    @functools.wraps(command)
-    def wrapper(*args, **kwargs):
-        try:
-            return command(*args, **kwargs)
-        except TriageError as error:
-            raise click.ClickException(str(error)) from None
-
-    return wrapper
 
 
 class Terminated(SystemExit):
@@ -130,19 +116,44 @@ def use_colour(stream=None) -> bool:
     return not os.environ.get("NO_COLOR") and hasattr(stream, "isatty") and stream.isatty()
 
 
-class _Commands(click.Group):
-    """The command group: Ctrl-C anywhere in a command exits 130, the shell's convention.
+# The exit status of each kind of error, most specific first. Every command runs
+# inside _Commands.invoke, which applies this table: no command handles errors itself.
+EXIT_INVALID = 1  # a case, answer or knowledge base is invalid (TriageError and the rest of its tree)
+EXIT_USAGE = 2  # click's own status for a bad command line
+EXIT_OUTPUT = 3  # an output file cannot be written: nothing complete was written
+EXIT_WORKER = 4  # a worker process died or Dask failed: the cases may be fine, run again
+EXIT_INTERRUPTED = 130  # Ctrl-C, the shell's convention
+EXIT_STATUS: tuple[tuple[type[TriageError], int], ...] = (
+    (OutputError, EXIT_OUTPUT),
+    (WorkerError, EXIT_WORKER),
+    (TriageError, EXIT_INVALID),
+)
 
-    click itself would print "Aborted!" and exit 1, the status that means "a case
-    was invalid"; commands with more to say on Ctrl-C (batch, ask) catch it first.
+
+def exit_status(error: TriageError) -> int:
+    """The exit status of the ``triage`` command for one of triage's errors."""
+    return next(status for kind, status in EXIT_STATUS if isinstance(error, kind))
+
+
+class _Commands(click.Group):
+    """The command group; every command's errors become an exit status here, and only here.
+
+    - triage's own errors (:class:`~triage.TriageError` and its tree) print their
+      message, never a traceback, and exit with the status :data:`EXIT_STATUS` gives;
+    - Ctrl-C anywhere exits 130, the shell's convention. click itself would print
+      "Aborted!" and exit 1, the status that means "a case was invalid"; commands
+      with more to say on Ctrl-C (batch, ask) catch it first.
     """
 
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
+        except TriageError as error:
+            click.echo(f"Error: {error}", err=True)
+            ctx.exit(exit_status(error))
         except KeyboardInterrupt:
             click.echo("\nStopped.", err=True)
-            ctx.exit(130)
+            ctx.exit(EXIT_INTERRUPTED)
 
 
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
@@ -169,5 +180,14 @@ def main(ctx: click.Context, rules_dir: Path | None, packs: tuple[str, ...]) -> 
     Rules written from published sources say how urgently to seek care, the
     likely causes, what to do, and why. This is not a diagnosis: if you are
     worried, contact your midwife, maternity unit or doctor.
+
+    \b
+    Exit status:
+      0    success
+      1    an invalid case, answer or knowledge base
+      2    a usage error
+      3    an output file cannot be written (nothing complete was written)
+      4    a worker process died or Dask failed (the cases may be fine: retry)
+      130  stopped by Ctrl-C (batch: 143 by SIGTERM, 141 when its reader stops)
     """
     ctx.obj = State(rules_dir, packs)

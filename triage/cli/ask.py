@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from .app import State, handle_errors, main, use_colour
+from .app import State, main, use_colour
 
 if TYPE_CHECKING:  # for annotations only: the command imports the library when it runs
     from ..questionnaire import Prompt, Session, Step
@@ -70,7 +70,6 @@ class _Terminal:
               help="At the end, write the answers to FILE (YAML for .yaml/.yml, else JSON); 'triage assess FILE' gives the same result.")
 @click.option("--explain", is_flag=True, help="Show the reasoning: each fired rule, what it matched, its sources.")
 @click.pass_obj
-@handle_errors
 def ask(state: State, fmt: str, save: Path | None, explain: bool) -> None:
     """Answer questions one at a time in the terminal, and get advice.
 

@@ -6,7 +6,7 @@ import json
 
 import click
 
-from .app import State, handle_errors, main, use_colour
+from .app import State, main, use_colour
 
 
 @main.command()
@@ -15,7 +15,6 @@ from .app import State, handle_errors, main, use_colour
               help="text for people, json for programs, fhir for an HL7 FHIR R4 RiskAssessment.")
 @click.option("--explain", is_flag=True, help="Show the reasoning: each fired rule, what it matched, its sources.")
 @click.pass_obj
-@handle_errors
 def assess(state: State, file: str, fmt: str, explain: bool) -> None:
     """Assess the case in FILE (JSON or YAML; '-' reads standard input).
 

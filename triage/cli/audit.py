@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .app import State, handle_errors, main
+from .app import State, main
 
 
 @main.command()
@@ -12,7 +12,6 @@ from .app import State, handle_errors, main
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--strict", is_flag=True, help="Exit 1 on any under-triage, not only of emergency or urgent vignettes.")
 @click.pass_obj
-@handle_errors
 def audit(state: State, files: tuple[str, ...], fmt: str, strict: bool) -> None:
     """Audit vignettes (JSON, YAML or JSONL files, or directories of them) against their expected urgency.
 

@@ -9,7 +9,7 @@ import time
 
 import click
 
-from .app import State, Terminated, handle_errors, main, stop_cleanly_on_termination
+from .app import State, Terminated, main, stop_cleanly_on_termination
 
 MAX_ERRORS_SHOWN = 100
 EXIT_INTERRUPTED = 130  # the shell's convention for Ctrl-C
@@ -29,7 +29,6 @@ EXIT_BROKEN_PIPE = 141  # the shell's status for a command stopped by SIGPIPE
               help='Assess on the Dask cluster whose scheduler is at ADDRESS (needs "triage[dask]").')
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary on standard error.")
 @click.pass_obj
-@handle_errors
 def batch(state: State, inputs: tuple[str, ...], output: str | None, fmt: str, full: bool,
           workers: int | None, dask_address: str | None, quiet: bool) -> None:
     """Assess every case in the INPUTs and write one record per case, in input order.
@@ -46,9 +45,11 @@ def batch(state: State, inputs: tuple[str, ...], output: str | None, fmt: str, f
 
     Exit status: 0 when every case was assessed; 1 when any case was invalid or
     unreadable (every other case is still assessed and written); 2 for usage
-    errors; 130 when stopped by Ctrl-C (143 by SIGTERM), after removing the
-    unfinished output file and stopping the worker processes; 141 when the
-    reader of standard output stops reading (as with | head).
+    errors; 3 when the output file cannot be written; 4 when a worker process
+    died or Dask failed (the cases may be fine: run again); 130 when stopped by
+    Ctrl-C (143 by SIGTERM), after removing the unfinished output file and
+    stopping the worker processes; 141 when the reader of standard output stops
+    reading (as with | head).
     """
     from ..batch import input_size, read_inputs, write_records
     from ..casefiles import atomic_output

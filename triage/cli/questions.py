@@ -6,14 +6,13 @@ import json
 
 import click
 
-from .app import State, handle_errors, main
+from .app import State, main
 
 
 @main.command()
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "fhir"]), default="text", show_default=True,
               help="text for people, json as data, fhir as an HL7 FHIR R4 Questionnaire.")
 @click.pass_obj
-@handle_errors
 def questions(state: State, fmt: str) -> None:
     """List the questions a case may answer: id, type, allowed answers and text."""
     kb = state.knowledge_base

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from .app import State, handle_errors, main
+from .app import State, main
 
 
 @main.group()
@@ -18,7 +18,6 @@ def rules() -> None:
 @rules.command("list")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.pass_obj
-@handle_errors
 def list_rules(state: State, fmt: str) -> None:
     """List the rules in use, with their pack, urgency and causes."""
     kb = state.knowledge_base

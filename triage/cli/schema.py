@@ -6,7 +6,7 @@ import json
 
 import click
 
-from .app import State, handle_errors, main
+from .app import State, main
 
 
 @main.group()
@@ -16,7 +16,6 @@ def schema() -> None:
 
 @schema.command("case")
 @click.pass_obj
-@handle_errors
 def case(state: State) -> None:
     """Print the JSON Schema of a case (the input), built from the questions in use."""
     from ..schemas import case_schema  # here: keeps `triage --help` fast
@@ -25,7 +24,6 @@ def case(state: State) -> None:
 
 
 @schema.command("assessment")
-@handle_errors
 def assessment() -> None:
     """Print the JSON Schema of an assessment (the output of 'assess --format json')."""
     from ..schemas import assessment_schema
