@@ -51,6 +51,7 @@ CASE = "case"    # a parsed record (JSON or YAML)
 LINE = "line"    # one line of a JSONL file, as bytes, parsed where it is assessed
 ROW = "row"      # one CSV row, as a mapping of column names to cell texts
 ERROR = "error"  # the text of an error: the input could not be read
+INVALID = "invalid"  # (problems, case id) of a case found invalid before it was sent (assess_many)
 
 
 class Entry(NamedTuple):
@@ -236,7 +237,7 @@ def read_csv(handle: IO[bytes], name: str, progress: Callable[[int], None] | Non
     if first is None:
         yield Entry(name, ERROR, "the file is empty")
         return
-    header: list[str] | None = None
+    header: list[str] = []
     header_problem = None
     if isinstance(first[1], str):
         header_problem = f"the header (row 1) cannot be read: {first[1]}"
@@ -245,19 +246,19 @@ def read_csv(handle: IO[bytes], name: str, progress: Callable[[int], None] | Non
         repeated = sorted({column for column in header if header.count(column) > 1})
         if repeated:
             header_problem = f"field {quoted(repeated[0])}: the header names it more than once"
-    if header_problem:
-        yield Entry(f"{name}:1", ERROR, header_problem)
+    rows_seen = 0
     try:
         for number, row in rows:
             if progress is not None:
                 progress(sum(map(len, row)) + len(row) if isinstance(row, list) else 0)
             where = f"{name}:{number}"
+            rows_seen += 1
             if isinstance(row, str):
                 yield Entry(where, ERROR, row)
             elif not any(cell.strip() for cell in row):
-                continue
-            elif header is None or header_problem:
-                yield Entry(where, ERROR, "not read: the header (row 1) is invalid")
+                rows_seen -= 1
+            elif header_problem:
+                yield Entry(where, ERROR, f"not read: {header_problem}")
             elif len(row) != len(header):
                 yield Entry(where, ERROR, f"the row has {len(row)} cells but the header names {len(header)}")
             else:
@@ -265,6 +266,9 @@ def read_csv(handle: IO[bytes], name: str, progress: Callable[[int], None] | Non
     except Abandoned as stop:
         yield Entry(f"{name}:{stop.line + 1}", ERROR,
                     f"not read: line {stop.line} has no end (is this a device?); the rest of the input was not read")
+        rows_seen += 1
+    if header_problem and not rows_seen:
+        yield Entry(f"{name}:1", ERROR, header_problem)
 
 
 def _document_entries(data: Any, name: str) -> Iterator[Entry]:
@@ -287,6 +291,8 @@ def case_of(entry: Entry, kb) -> Any:
     source, kind, payload = entry
     if kind == ERROR:
         raise CaseError([payload], source)
+    if kind == INVALID:
+        raise CaseError(payload[0], source, payload[1])
     if kind == LINE:
         record = parse_json_line(payload, source)
     elif kind == ROW:

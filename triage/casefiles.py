@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import sys
 import tempfile
 from pathlib import Path
 from typing import IO, Any, Iterator
@@ -181,10 +180,11 @@ def _closing(handle: IO[str], name, sync: bool = False) -> Iterator[GuardedWrite
                 os.fsync(handle.fileno())
             except OSError as error:
                 raise guarded._failed(error) from None
-    finally:
-        try:
+    except BaseException:
+        with contextlib.suppress(OSError):  # closing flushes again, and fails again: nothing to add
             handle.close()
-        except OSError as error:
-            # A failed close after a failure already being raised adds nothing.
-            if sys.exc_info()[0] is None:
-                raise guarded._failed(error) from None
+        raise
+    try:
+        handle.close()
+    except OSError as error:
+        raise guarded._failed(error) from None

@@ -113,7 +113,7 @@ def decode(data: bytes, source: str) -> str:
         return data.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as error:
         line = data.count(b"\n", 0, error.start) + 1
-        raise CaseError([f"line {line}: not UTF-8 text (byte 0x{data[error.start]:02x})"], source) from None
+        raise CaseError([f"cannot read file: not UTF-8 text (line {line}, byte 0x{data[error.start]:02x})"], source) from None
 
 
 # ---------------------------------------------------------------------------
