@@ -39,8 +39,8 @@ from typing import IO, Any, Callable, Iterable, Iterator, NamedTuple
 
 from .conclusions import Summary
 from .errors import CaseError
-from .reading import (MAX_INTEGER_DIGITS, Abandoned, csv_rows, decode, describe_os_error, display_name, lines, parse_document,
-                      parse_json_line, read_bytes, too_big)
+from .reading import (MAX_INTEGER_DIGITS, csv_rows, decode, describe_os_error, display_name, lines, parse_document,
+                      parse_json_line, read_bytes)
 from .text import printable, quoted, safe_json
 
 SUFFIXES = (".json", ".jsonl", ".yaml", ".yml", ".csv")
@@ -207,19 +207,14 @@ def _size(path: Path) -> int:
 
 def read_jsonl(handle: IO[bytes], name: str, progress: Callable[[int], None] | None = None) -> Iterator[Entry]:
     """One entry per non-blank line; each line is parsed later, where it is assessed."""
-    number = 0
-    try:
-        for number, line in lines(handle):
-            if line is None:
-                yield Entry(f"{name}:{number}", ERROR, f"the line is {too_big()}")
-                continue
-            if progress is not None:
-                progress(len(line))
-            if line.strip():
-                yield Entry(f"{name}:{number}", LINE, line)
-    except Abandoned as stop:
-        yield Entry(f"{name}:{stop.line + 1}", ERROR,
-                    f"not read: line {stop.line} has no end (is this a device?); the rest of the input was not read")
+    for number, line in lines(handle):
+        if isinstance(line, str):  # over the size limit
+            yield Entry(f"{name}:{number}", ERROR, line)
+            continue
+        if progress is not None:
+            progress(len(line))
+        if line.strip():
+            yield Entry(f"{name}:{number}", LINE, line)
 
 
 def read_csv(handle: IO[bytes], name: str, progress: Callable[[int], None] | None = None) -> Iterator[Entry]:
@@ -230,10 +225,7 @@ def read_csv(handle: IO[bytes], name: str, progress: Callable[[int], None] | Non
     every row gets an error entry saying so.
     """
     rows = csv_rows(handle, name)
-    try:
-        first = next(rows, None)
-    except Abandoned:
-        first = (1, "not read: the header line has no end")
+    first = next(rows, None)
     if first is None:
         yield Entry(name, ERROR, "the file is empty")
         return
@@ -247,25 +239,20 @@ def read_csv(handle: IO[bytes], name: str, progress: Callable[[int], None] | Non
         if repeated:
             header_problem = f"field {quoted(repeated[0])}: the header names it more than once"
     rows_seen = 0
-    try:
-        for number, row in rows:
-            if progress is not None:
-                progress(sum(map(len, row)) + len(row) if isinstance(row, list) else 0)
-            where = f"{name}:{number}"
-            rows_seen += 1
-            if isinstance(row, str):
-                yield Entry(where, ERROR, row)
-            elif not any(cell.strip() for cell in row):
-                rows_seen -= 1
-            elif header_problem:
-                yield Entry(where, ERROR, f"not read: {header_problem}")
-            elif len(row) != len(header):
-                yield Entry(where, ERROR, f"the row has {len(row)} cells but the header names {len(header)}")
-            else:
-                yield Entry(where, ROW, dict(zip(header, row)))
-    except Abandoned as stop:
-        yield Entry(f"{name}:{stop.line + 1}", ERROR,
-                    f"not read: line {stop.line} has no end (is this a device?); the rest of the input was not read")
+    for number, row in rows:
+        if progress is not None:
+            progress(sum(map(len, row)) + len(row) if isinstance(row, list) else 0)
+        where = f"{name}:{number}"
+        if isinstance(row, str):
+            yield Entry(where, ERROR, row)
+        elif not any(cell.strip() for cell in row):
+            continue
+        elif header_problem:
+            yield Entry(where, ERROR, f"not read: {header_problem}")
+        elif len(row) != len(header):
+            yield Entry(where, ERROR, f"the row has {len(row)} cells but the header names {len(header)}")
+        else:
+            yield Entry(where, ROW, dict(zip(header, row)))
         rows_seen += 1
     if header_problem and not rows_seen:
         yield Entry(f"{name}:1", ERROR, header_problem)

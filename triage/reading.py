@@ -6,8 +6,10 @@ here, so one set of rules holds for all of them. What is refused, and why:
 - a mapping that repeats a key (``{"fever": true, "fever": false}``): "last one
   wins" could silently drop a red flag;
 - a key that is not text (YAML ``1:``, ``? [a]``, ``yes:``);
-- YAML anchors and aliases (``&a`` / ``*a``): no case or rule needs them, and
-  nested aliases expand exponentially ("billion laughs");
+- YAML anchors and aliases (``&a`` / ``*a``) in cases and vignettes: no case
+  needs them, and nested aliases expand exponentially ("billion laughs").
+  Knowledge-base files may use them (``yaml.safe_dump`` writes them), up to
+  :data:`MAX_YAML_NODES` values once expanded;
 - nesting deeper than :data:`MAX_DEPTH`, and whole numbers longer than
   :data:`MAX_INTEGER_DIGITS` digits (before Python's own limits turn them into a
   ``RecursionError`` or ``ValueError``);
@@ -37,6 +39,7 @@ from .text import quoted
 DEFAULT_MAX_INPUT_BYTES = 16 * 1024 * 1024
 MAX_DEPTH = 64  # cases nest 2 levels, FHIR responses about 6, rule files about 12
 MAX_INTEGER_DIGITS = 32
+MAX_YAML_NODES = 1_000_000  # what a knowledge-base file's aliases may expand to
 MAX_ROW_LINES = 50  # physical lines one quoted CSV cell may span
 QUOTE_CHARS = 80
 
@@ -63,6 +66,9 @@ def too_big(limit: int | None = None) -> str:
 
 # ---------------------------------------------------------------------------
 # Bytes and text
+
+
+KNOWLEDGE_BASE_BYTES = 64 * 1024 * 1024  # each knowledge-base file: not tied to the case limit
 
 
 def read_bytes(path: str | os.PathLike, limit: int | None = None) -> bytes:
@@ -292,26 +298,53 @@ class _YamlRefused(ValueError):
         self.line = node.start_mark.line + 1 if node is not None and node.start_mark else None
 
 
-def _yaml_events_check(text: str, source: str) -> None:
-    """One pass over the YAML events: refuse anchors, aliases and deep nesting before anything is built."""
+def _yaml_events_check(text: str, source: str, aliases: bool) -> None:
+    """One pass over the YAML events, before anything is built: refuse deep nesting, and aliases.
+
+    With ``aliases`` (knowledge-base files, which tools such as ``yaml.safe_dump``
+    write with anchors), an alias is allowed, but what the document expands to is
+    counted, and more than :data:`MAX_YAML_NODES` nodes is refused: nested
+    aliases can expand exponentially.
+    """
     depth = 0
+    expanded = 0  # nodes, counting each alias as the nodes it stands for
+    sizes: dict[str, int] = {}
+    open_anchors: list[tuple[str | None, int]] = []
     for event in yaml.parse(text, Loader=_StrictLoader):
-        line = event.start_mark.line + 1 if event.start_mark else None
-        where = f"{source}, line {line}" if line else source
-        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+        anchor = getattr(event, "anchor", None)
+        if anchor is not None and not aliases:
+            line = event.start_mark.line + 1 if event.start_mark else None
+            where = f"{source}, line {line}" if line else source
             raise CaseError(["YAML anchors and aliases (&name, *name) are not allowed"], where)
-        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+        if isinstance(event, yaml.AliasEvent):
+            expanded += sizes.get(anchor, 1)
+        elif isinstance(event, yaml.ScalarEvent):
+            expanded += 1
+            if anchor is not None:
+                sizes[anchor] = 1
+        elif isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
             depth += 1
+            expanded += 1
+            open_anchors.append((anchor, expanded))
             if depth > MAX_DEPTH:
-                raise CaseError([f"nested more than {MAX_DEPTH} levels deep"], where)
+                line = event.start_mark.line + 1 if event.start_mark else None
+                raise CaseError([f"nested more than {MAX_DEPTH} levels deep"], f"{source}, line {line}" if line else source)
         elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
             depth -= 1
+            name, start = open_anchors.pop()
+            if name is not None:
+                sizes[name] = expanded - start + 1
+        if expanded > MAX_YAML_NODES:
+            raise CaseError([f"the aliases expand to more than {MAX_YAML_NODES:,} values"], source)
 
 
-def parse_yaml(text: str, source: str) -> Any:
-    """Parse YAML with the strict safe loader; raise :class:`CaseError` naming the line and key."""
+def parse_yaml(text: str, source: str, aliases: bool = False) -> Any:
+    """Parse YAML with the strict safe loader; raise :class:`CaseError` naming the line and key.
+
+    Anchors and aliases are refused unless ``aliases`` (for knowledge-base files).
+    """
     try:
-        _yaml_events_check(text, source)
+        _yaml_events_check(text, source, aliases)
         value = yaml.load(text, Loader=_StrictLoader)
     except _YamlRefused as error:
         where = f"{source}, line {error.line}" if error.line else source
@@ -357,12 +390,12 @@ def read_document(path: str | os.PathLike, stdin: IO[bytes] | None = None) -> tu
 # Streams of records: JSON lines and CSV rows
 
 
-def lines(handle: IO[bytes], limit: int | None = None) -> Iterator[tuple[int, bytes | None]]:
-    """(line number, line) for every line of a binary stream; the line is None when it is over the limit.
+def lines(handle: IO[bytes], limit: int | None = None) -> Iterator[tuple[int, bytes | str]]:
+    """(line number, line) for every line of a binary stream; for a line over the limit, the problem as text.
 
     An over-long line is skipped to its end without being kept in memory; when
     no end comes within 16 times the limit (a device such as ``/dev/zero``), the
-    stream is abandoned after that line.
+    stream is abandoned after that line, and its problem says so.
     """
     limit = limit or max_input_bytes()
     number = 0
@@ -374,24 +407,15 @@ def lines(handle: IO[bytes], limit: int | None = None) -> Iterator[tuple[int, by
         if len(line) <= limit or line.endswith(b"\n"):
             yield number, line
             continue
-        yield number, None
         for _ in range(16):
             rest = handle.readline(limit)
             if not rest or rest.endswith(b"\n"):
+                yield number, f"the line is {too_big(limit)}"
                 break
         else:
-            raise _Abandoned(number)
-
-
-class _Abandoned(Exception):
-    """A line without an end: the stream cannot be read further."""
-
-    def __init__(self, line: int):
-        super().__init__(line)
-        self.line = line
-
-
-Abandoned = _Abandoned
+            yield number, (f"the line is {too_big(limit)}, and has no end within {17 * limit:,} bytes "
+                           "(a device?): the rest of the input was not read")
+            return
 
 
 def parse_json_line(line: bytes | str, source: str) -> Any:
@@ -418,7 +442,7 @@ def csv_rows(handle: IO[bytes], name: str, limit: int | None = None) -> Iterator
 
     limit = limit or max_input_bytes()
     csv.field_size_limit(max(limit, csv.field_size_limit()))
-    pending: list[tuple[int, bytes | None]] = []
+    pending: list[tuple[int, bytes | str]] = []
     source = iter(lines(handle, limit))
     width: int | None = None  # the header's cells, once read
     while True:
@@ -428,9 +452,9 @@ def csv_rows(handle: IO[bytes], name: str, limit: int | None = None) -> Iterator
                 return
             pending.append(item)
         start, first = pending[0]
-        if first is None:
+        if isinstance(first, str):
             pending.pop(0)
-            yield start, f"the row is {too_big(limit)}"
+            yield start, first.replace("the line is", "the row is", 1)
             continue
         # Gather lines while a quote is open (an odd count of quote characters).
         count, size, end = first.count(b'"'), len(first), 1
@@ -441,7 +465,7 @@ def csv_rows(handle: IO[bytes], name: str, limit: int | None = None) -> Iterator
                     break
                 pending.append(item)
             line = pending[end][1]
-            if line is None:
+            if isinstance(line, str):
                 break
             count += line.count(b'"')
             size += len(line)
