@@ -180,7 +180,10 @@ def _read_file(path: Path, progress: Callable[[int], None] | None) -> Iterator[E
         try:
             data = parse_document(decode(read_bytes(path), name), name, suffix)
         except CaseError as error:
-            yield Entry(error.source or name, ERROR, "; ".join(error.problems))
+            # The record's source is the file; the line, when known, goes with the problem.
+            where = error.source or name
+            line = where[len(name) + 2:] + ": " if where.startswith(name + ", ") else ""
+            yield Entry(name, ERROR, line + "; ".join(error.problems))
             return
         if progress is not None:
             progress(_size(path))
