@@ -486,7 +486,7 @@ class _ResponseReader:
             if answers:
                 self.problems.append(f"linkId {linkid!r}: a help text (display item) takes no answer")
         else:
-            hint = difflib.get_close_matches(linkid, list(self.questions), n=1)
+            hint = difflib.get_close_matches(linkid, list(self.questions), n=1) if len(linkid) <= 64 else []
             suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
             self.problems.append(f"linkId {linkid!r}: unknown linkId, not a question of this questionnaire{suggestion}")
         self.read_items(item.get("item"), f"linkId {linkid!r}: item", depth + 1)
