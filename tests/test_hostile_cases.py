@@ -210,3 +210,9 @@ def test_stale_partial_files_of_dead_writers_are_removed_and_live_ones_kept(tmp_
 def test_an_unreadable_stdin_for_batch_is_an_error_record(monkeypatch):
     [entry] = list(read_inputs(["-"], stdin=io.BytesIO(b"")))
     assert "standard input is empty" in entry.payload
+
+
+def test_a_device_as_an_input_file_is_an_error_record_not_an_endless_read(tmp_path):
+    (tmp_path / "random.jsonl").symlink_to("/dev/urandom")
+    found = records(run("batch", "-q", tmp_path / "random.jsonl", "/dev/zero"))
+    assert [r["error"] for r in found] == ["is a device, not a file"] * 2

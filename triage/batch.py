@@ -176,6 +176,14 @@ def read_file(path: Path, progress: Callable[[int], None] | None = None) -> Iter
 def _read_file(path: Path, progress: Callable[[int], None] | None) -> Iterator[Entry]:
     name = display_name(path)
     suffix = path.suffix.lower()
+    try:
+        mode = path.stat().st_mode
+    except OSError as error:
+        yield Entry(name, ERROR, describe_os_error(error))
+        return
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):  # /dev/urandom never ends, line after line
+        yield Entry(name, ERROR, "is a device, not a file")
+        return
     if suffix not in (".jsonl", ".csv"):
         try:
             data = parse_document(decode(read_bytes(path), name), name, suffix)
