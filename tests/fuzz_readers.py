@@ -19,7 +19,8 @@ def read_everything(data: bytes, engine=None) -> None:
     """Run ``data`` through every reader; only :class:`CaseError` may come out."""
     from triage.batch import Entry, case_of, read_csv, read_jsonl, _document_entries
     from triage.errors import CaseError
-    from triage.reading import csv_rows, decode, lines, parse_document, parse_json, parse_json_line, parse_yaml
+    from triage.reading import decode, parse_document, parse_json, parse_json_line, parse_yaml
+    from triage.rows import csv_rows, lines
 
     def attempt(function, *args):
         try:
@@ -53,6 +54,7 @@ def main() -> None:
         import triage  # noqa: F401
         import triage.batch  # noqa: F401
         import triage.reading  # noqa: F401
+        import triage.rows  # noqa: F401
 
     engine = triage.Engine()
     atheris.Setup(sys.argv, lambda data: read_everything(data, engine))

@@ -11,8 +11,9 @@ import pytest
 import triage
 from triage.batch import case_from_row
 from triage.errors import CaseError
-from triage.reading import (MAX_DEPTH, csv_rows, lines, parse_document, parse_json, parse_json_line, parse_yaml,
-                            read_bytes, read_document, set_max_input_bytes, max_input_bytes)
+from triage.reading import (MAX_DEPTH, max_input_bytes, parse_document, parse_json, parse_json_line, parse_yaml,
+                            read_bytes, read_document, set_max_input_bytes)
+from triage.rows import csv_rows, lines
 
 
 def refused(parse, text, *args) -> CaseError:

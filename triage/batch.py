@@ -39,8 +39,9 @@ from typing import IO, Any, Callable, Iterable, Iterator, NamedTuple
 
 from .conclusions import Summary
 from .errors import CaseError
-from .reading import (MAX_INTEGER_DIGITS, csv_rows, decode, describe_os_error, display_name, lines, parse_document,
+from .reading import (MAX_INTEGER_DIGITS, decode, describe_os_error, display_name, parse_document,
                       parse_json_line, read_bytes)
+from .rows import csv_rows, lines
 from .text import printable, quoted, safe_json
 
 SUFFIXES = (".json", ".jsonl", ".yaml", ".yml", ".csv")

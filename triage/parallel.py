@@ -17,11 +17,8 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import os
-import select
 import signal
 import tempfile
-import threading
-import time
 from collections import Counter, deque
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -34,6 +31,7 @@ from .case import CaseBase
 from .conclusions import Firing, conclude, summarise
 from .engine import Engine
 from .errors import CaseError, WorkerError
+from .lifeline import die_with
 from .text import quoted
 from .knowledge import KnowledgeBase, load_knowledge_base
 
@@ -123,45 +121,6 @@ def _install(work: Work, parent: int | None = None) -> None:
         die_with(parent)
     _INSTALLED[:] = [work]
     _engine_for(work)
-
-
-def die_with(pid: int) -> None:
-    """End this process as soon as process ``pid`` (the one that started the pool) ends.
-
-    A worker's parent is the forkserver, not the process that asked for the
-    work, and a process killed with SIGKILL stops nothing: without this, its
-    workers would stay, holding health data in memory. A daemon thread waits on
-    a pidfd of the process (Linux), else polls it twice a second.
-    """
-
-    def watch() -> None:
-        try:
-            handle = os.pidfd_open(pid)  # type: ignore[attr-defined]
-        except ProcessLookupError:
-            os._exit(EXIT_ORPHANED)
-        except (AttributeError, OSError):
-            handle = None
-        if handle is not None:
-            select.select([handle], [], [])  # readable once the process has ended
-        else:
-            while _alive(pid):
-                time.sleep(0.5)
-        os._exit(EXIT_ORPHANED)
-
-    threading.Thread(target=watch, name="triage-watch-parent", daemon=True).start()
-
-
-EXIT_ORPHANED = 70  # a worker whose parent died; nobody is left to read the status
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _run_installed(chunk: list[Entry]):
