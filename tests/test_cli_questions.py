@@ -34,10 +34,10 @@ def test_json_writes_conditions_in_the_rule_file_syntax(kb):
 def test_text_lists_each_question_with_its_allowed_answers(kb):
     lines = run("questions").splitlines()
     for question in kb.questions:
-        line = next(l for l in lines if l.startswith(question.id + " "))
+        line = next(text for text in lines if text.startswith(question.id + " "))
         assert question.describe_allowed() in line and question.text in line
     assert lines[-1] == f"{len(kb.questions)} questions, knowledge base {kb.name} {kb.version}"
-    assert sum(1 for l in lines if "asked when" in l) == sum(1 for q in kb.questions if q.ask_when is not None)
+    assert sum(1 for text in lines if "asked when" in text) == sum(1 for q in kb.questions if q.ask_when is not None)
 
 
 def test_fhir_is_the_questionnaire_of_the_knowledge_base_in_use(kb_copy):

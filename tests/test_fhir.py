@@ -296,7 +296,7 @@ def answer_grid(condition, questions, limit=20000):
     grid = list(itertools.product(*domains)) if fields else [()]
     if len(grid) > limit:
         grid = random.Random(6).sample(grid, limit)
-    return [{f: v for f, v in zip(fields, values) if v is not None} for values in grid]
+    return [{f: v for f, v in zip(fields, values, strict=True) if v is not None} for values in grid]
 
 
 def check_mapping(condition, questions) -> tuple[bool, int]:
@@ -410,6 +410,14 @@ def test_not_of_an_answer_enables_an_unanswered_question():
         {"question": "b1", "operator": "exists", "answerBoolean": False},
         {"question": "b1", "operator": "=", "answerBoolean": False},
     ]
+
+
+def test_a_condition_of_an_unknown_kind_is_refused_not_guessed():
+    class Sometimes:  # neither a test nor all/any/not: the mapping must not treat it as an `all`
+        all = ()
+
+    with pytest.raises(TypeError, match="no enableWhen mapping for a condition of type Sometimes"):
+        fhir._flatten(Sometimes(), SYNTHETIC)
 
 
 def test_integer_tails_use_comparisons_and_inner_gaps_use_equals():

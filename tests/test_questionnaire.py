@@ -55,7 +55,7 @@ def test_trimester_is_asked_only_when_the_weeks_are_unknown(questionnaire):
 
 @pytest.mark.parametrize("complaints", list(product([True, False], repeat=3)), ids=lambda c: "".join("yn"[not x] for x in c))
 def test_warning_signs_come_first_most_dangerous_first(kb, questionnaire, complaints):
-    asked, _ = walk(questionnaire, all_no(kb, weeks_pregnant=30, **dict(zip(COMPLAINTS, complaints))), details=True)
+    asked, _ = walk(questionnaire, all_no(kb, weeks_pregnant=30, **dict(zip(COMPLAINTS, complaints, strict=True))), details=True)
     red_flags = [i for i, qid in enumerate(asked) if kb.question_by_id[qid].red_flag]
     details = [i for i, qid in enumerate(asked) if qid in COMPLAINT_DETAILS or kb.question_by_id[qid].detail]
     assert asked[red_flags[0]] == "breathless_or_chest_pain" and red_flags[0] <= 4

@@ -6,7 +6,6 @@ import json
 
 from click.testing import CliRunner
 
-import triage
 from triage import Urgency
 from triage.cli import main
 

@@ -6,15 +6,19 @@ without touching this file.
 
 from __future__ import annotations
 
+import contextlib
+import sys
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import triage
-from strategies import answer
 from triage import Urgency
 from triage.case import trimester_for_weeks
+from strategies import answer
 
 KB = triage.load_knowledge_base()
 ENGINE = triage.Engine(KB)
@@ -80,14 +84,49 @@ def test_no_self_care_when_any_red_flag_answer_is_yes(case):
         assert result.red_flags
 
 
+@pytest.fixture(scope="module")
+def two_threads():
+    """Two threads besides this one, for every example: each builds its experta engine once.
+
+    A new pool per example would build two Rete networks per example (about 90% of
+    this test's time), and the property is about threads, not about new engines
+    (tests/test_compiler.py compares used engines with new ones).
+    """
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="property") as pool:
+        yield pool
+
+
+@contextlib.contextmanager
+def threads_switching_often():
+    """Switch threads every microsecond, not every 5 ms, so that two assessments
+    (about 0.2 ms each) interleave, and state shared between threads shows."""
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(interval)
+
+
 @settings(max_examples=300, deadline=None)
 @given(cases(), st.randoms(use_true_random=False))
-def test_same_case_same_assessment_whatever_order_engine_or_thread(case, rng):
+def test_same_case_same_assessment_whatever_order_engine_or_thread(two_threads, case, rng):
     expected = ENGINE.assess(case)
     items = list(case.items())
     rng.shuffle(items)
     shuffled = dict(items)
     assert ENGINE.assess(shuffled) == expected
     assert SECOND_ENGINE.assess(shuffled) == expected
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        assert all(r == expected for r in pool.map(ENGINE.assess, [shuffled, case]))
+    # Both cases at once, one in each of the other two threads, with the engine shared:
+    # the barrier makes them run together, so neither thread can take both.
+    together = threading.Barrier(2, timeout=30)
+
+    def assess_in_this_thread(answers):
+        together.wait()
+        return threading.get_ident(), ENGINE.assess(answers)
+
+    with threads_switching_often():
+        results = list(two_threads.map(assess_in_this_thread, [shuffled, case]))
+    threads = {ident for ident, _ in results}
+    assert len(threads) == 2 and threading.get_ident() not in threads
+    assert all(result == expected for _, result in results)

@@ -264,7 +264,7 @@ def read_csv(handle: IO[bytes], name: str, progress: Callable[[int], None] | Non
         elif len(row) != len(header):
             yield Entry(where, ERROR, f"the row has {len(row)} cells but the header names {len(header)}")
         else:
-            yield Entry(where, ROW, dict(zip(header, row)))
+            yield Entry(where, ROW, dict(zip(header, row, strict=True)))
         rows_seen += 1
     if header_problem and not rows_seen:
         yield Entry(f"{name}:1", ERROR, header_problem)
@@ -298,10 +298,10 @@ def case_of(entry: Entry, kb) -> Any:
         record = case_from_row(payload, kb.question_by_id)
     else:
         record = payload
-    return case_from_record(record, kb, source)
+    return case_from_record(record, source)
 
 
-def case_from_record(record: Any, kb, source: str) -> Any:
+def case_from_record(record: Any, source: str) -> Any:
     """Turn one parsed record into a case mapping: the hook for other record formats.
 
     Every record read from a file passes here, in the process that assesses it.

@@ -155,7 +155,7 @@ def compile_rules(rules: list[LoadedRule], questions: Iterable[Question], action
     for rule in rules:
         branches = _distinct(branches_of(negation_normal_form(rule.spec.when)))
         elements = [_elements(branch, constraints) for branch in branches]
-        matchable = [(branch, els) for branch, els in zip(branches, elements) if els is not None]
+        matchable = [(branch, els) for branch, els in zip(branches, elements, strict=True) if els is not None]
         for number, (branch, els) in enumerate(matchable, start=1):
             name = f"rule_{rule.order:04d}_{rule.id}" + (f"_{number}" if len(matchable) > 1 else "")
             positive = [t for t, negated in branch if not negated]
@@ -214,7 +214,7 @@ def _literal_key(literal: Literal) -> tuple:
 def _make_action(action: Callable, branch: Branch) -> Callable:
     # **context rather than named parameters: experta's Rule then calls it as it is,
     # instead of filtering the call's arguments by the function's signature.
-    def fire(engine, **context):
+    def fire(engine, **_context):
         action(engine, branch)
 
     fire.__name__ = f"fire_{branch.rule.id}"

@@ -79,7 +79,7 @@ _COMPARE = {
     "<=": lambda v, x: v <= x,
     ">": lambda v, x: v > x,
     "<": lambda v, x: v < x,
-    "known": lambda v, x: x,  # a value is present, so known holds when known: true
+    "known": lambda _, x: x,  # a value is present, so known holds when known: true
 }
 
 

@@ -116,7 +116,22 @@ def default_engine() -> Engine:
 def assess(case: Any) -> Assessment:
     """Assess one case with the shipped knowledge base.
 
-    ``case`` is a mapping of answers (missing means unknown) or a ``Case``.
-    Raises :class:`triage.CaseError` naming each invalid field.
+    ``case`` is a mapping of answers (missing means unknown, never "no") or a
+    ``Case``. Raises :class:`triage.CaseError` naming each invalid field.
+
+    >>> import triage
+    >>> result = triage.assess({"weeks_pregnant": 31, "leg_cramps": True, "one_leg_swollen": True})
+    >>> result.urgency.value, result.urgency > triage.Urgency.ROUTINE
+    ('urgent', True)
+    >>> print(result.action[:48])
+    Seek medical attention now: go to your maternity
+    >>> [cause.id for cause in result.causes][:1]
+    ['dvt']
+    >>> triage.assess({"weeks_pregnant": 50})
+    Traceback (most recent call last):
+    ...
+    triage.errors.CaseError: field 'weeks_pregnant': 50 is not a valid answer; expected a whole number from 0 to 42
+
+    Many cases: :class:`triage.Engine` (reused, thread-safe) or :func:`triage.assess_many`.
     """
     return default_engine().assess(case)

@@ -200,23 +200,27 @@ def _flatten(condition, questions: Mapping[str, Question]) -> _Flat:
                 tests.extend(part.tests)
         return _Flat(_dedupe(tests), "any", exact)
 
-    parts = [_flatten(c, questions) for c in condition.all]
-    exact = all(p.exact for p in parts)
-    conjuncts: list[dict] = []
-    disjunctions: list[_Flat] = []
-    for part in parts:
-        if not part.tests:
-            continue  # true and x is x
-        if len(part.tests) == 1 or part.behavior == "all":
-            conjuncts.extend(part.tests)
-        else:
-            disjunctions.append(part)
-    if conjuncts:
-        # Dropping the disjunctions only weakens the condition.
-        return _Flat(_dedupe(conjuncts), "all", exact and not disjunctions)
-    if disjunctions:
-        return _Flat(disjunctions[0].tests, "any", exact and len(disjunctions) == 1)
-    return _always(exact)
+    if isinstance(condition, AllOf):
+        parts = [_flatten(c, questions) for c in condition.all]
+        exact = all(p.exact for p in parts)
+        conjuncts: list[dict] = []
+        disjunctions: list[_Flat] = []
+        for part in parts:
+            if not part.tests:
+                continue  # true and x is x
+            if len(part.tests) == 1 or part.behavior == "all":
+                conjuncts.extend(part.tests)
+            else:
+                disjunctions.append(part)
+        if conjuncts:
+            # Dropping the disjunctions only weakens the condition.
+            return _Flat(_dedupe(conjuncts), "all", exact and not disjunctions)
+        if disjunctions:
+            return _Flat(disjunctions[0].tests, "any", exact and len(disjunctions) == 1)
+        return _always(exact)
+
+    # A new kind of condition must say how it maps: guessing could hide a question.
+    raise TypeError(f"no enableWhen mapping for a condition of type {type(condition).__name__}")
 
 
 def _literal(test: FieldTest, negated: bool, questions: Mapping[str, Question]) -> _Flat:

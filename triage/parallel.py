@@ -24,8 +24,10 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator, NamedTuple
+from typing import Any, Iterable, Iterator, Literal, NamedTuple, overload
 
+from ._main_guard import processes_may_start
+from .assessment import Assessment
 from .batch import CASE, INVALID, Entry, case_of, format_record, record
 from .case import CaseBase
 from .conclusions import Firing, conclude, summarise
@@ -256,7 +258,7 @@ def run_chunks(
     if first is None:
         return
     second = next(chunks, None)
-    if second is None or (client is None and workers == 1):
+    if second is None or (client is None and (workers == 1 or not processes_may_start())):
         local = engine or _engine_for(work)
         for chunk in _prepend(first, second, chunks):
             yield run_chunk(local, work, chunk)
@@ -343,13 +345,19 @@ def _case_entries(cases: Iterable[Any], engine: Engine | None = None) -> Iterato
         yield Entry(source, CASE, case)
 
 
+@overload
+def assess_many(cases: Iterable[Any], workers: int | None = None, *, knowledge_base: KnowledgeBase | None = None,
+                errors: Literal["raise"] = "raise") -> Iterator[Assessment]: ...
+@overload
+def assess_many(cases: Iterable[Any], workers: int | None = None, *, knowledge_base: KnowledgeBase | None = None,
+                errors: Literal["return"]) -> Iterator[Assessment | CaseError]: ...
 def assess_many(
     cases: Iterable[Any],
     workers: int | None = None,
     *,
     knowledge_base: KnowledgeBase | None = None,
-    errors: str = "raise",
-) -> Iterator[Any]:
+    errors: Literal["raise", "return"] = "raise",
+) -> Iterator[Assessment] | Iterator[Assessment | CaseError]:
     """Assess many cases; yield one :class:`~triage.Assessment` per case, in input order.
 
     ``cases`` is any iterable of mappings (or case models), consumed as a stream.
@@ -357,6 +365,11 @@ def assess_many(
     this process); the results are the same whatever the number. An invalid case
     raises :class:`~triage.CaseError` (naming ``cases[N]``, its position), or with
     ``errors="return"`` is yielded in place as that ``CaseError``, and the rest go on.
+
+    Worker processes run the main script again as they start, so a script must
+    call this under ``if __name__ == "__main__":``. A script that does not is
+    noticed: its cases are assessed in this process, with a ``RuntimeWarning``
+    naming the line (instead of multiprocessing's "bootstrapping" failure).
     """
     if errors not in ("raise", "return"):
         raise ValueError("errors must be 'raise' or 'return'")

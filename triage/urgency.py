@@ -10,7 +10,23 @@ from enum import Enum
 
 
 class Urgency(str, Enum):
-    """How soon to seek care. Compare levels with :attr:`rank` (higher is more urgent)."""
+    """How soon to seek care: five levels, listed most urgent first.
+
+    Levels compare by urgency, not by their text: a more urgent level is greater.
+
+    >>> Urgency.EMERGENCY > Urgency.SELF_CARE
+    True
+    >>> max([Urgency.SELF_CARE, Urgency.EMERGENCY, Urgency.ROUTINE]).value
+    'emergency'
+    >>> [u.value for u in sorted([Urgency.URGENT, Urgency.SELF_CARE, Urgency.ROUTINE])]
+    ['self_care', 'routine', 'urgent']
+
+    So ``sorted()`` gives the least urgent first (``reverse=True`` for most urgent
+    first, the order ``list(Urgency)`` gives). A level equals its text
+    (``Urgency.ROUTINE == "routine"``), but ordering a level against a plain string
+    raises ``TypeError``: str's own order is alphabetical, and would put
+    ``"self_care"`` above ``"emergency"``. :attr:`rank` gives the number (4 to 0).
+    """
 
     EMERGENCY = "emergency"
     URGENT = "urgent"
@@ -36,8 +52,30 @@ class Urgency(str, Enum):
     @classmethod
     def most_urgent(cls, levels) -> "Urgency":
         """The most urgent of ``levels``; self-care when there are none."""
-        levels = list(levels)
-        return max(levels, key=lambda u: u.rank) if levels else cls.SELF_CARE
+        return max(levels, default=cls.SELF_CARE)
+
+    # str's comparisons are alphabetical; these order levels by urgency instead.
+    # As a subclass of str, these run first even for ``"routine" < Urgency.URGENT``.
+    def __lt__(self, other: object) -> bool:
+        return self.rank < _rank_of(other)
+
+    def __le__(self, other: object) -> bool:
+        return self.rank <= _rank_of(other)
+
+    def __gt__(self, other: object) -> bool:
+        return self.rank > _rank_of(other)
+
+    def __ge__(self, other: object) -> bool:
+        return self.rank >= _rank_of(other)
+
+
+def _rank_of(other: object) -> int:
+    if not isinstance(other, Urgency):
+        raise TypeError(
+            f"an Urgency is ordered only against another Urgency, not {type(other).__name__} {other!r} "
+            f"(Urgency({other!r}) compares by urgency)"
+        )
+    return other.rank
 
 
 _RANK = {

@@ -12,6 +12,7 @@ from .app import main
 
 guard_standard_streams()  # before anything prints: closed or failing standard streams (see triage.streams)
 # Importing a command module registers its commands on main (one line each).
+# isort: off
 from . import ask  # noqa: F401,E402
 from . import assess  # noqa: F401,E402
 from . import audit  # noqa: F401,E402
@@ -19,5 +20,6 @@ from . import batch  # noqa: F401,E402
 from . import questions  # noqa: F401,E402
 from . import rules  # noqa: F401,E402
 from . import schema  # noqa: F401,E402
+# isort: on
 
 __all__ = ["main"]

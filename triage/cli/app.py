@@ -101,7 +101,7 @@ def starting_a_process(frame) -> bool:
     return False
 
 
-def _version(ctx: click.Context, param, value: bool) -> None:
+def _version(ctx: click.Context, _param, value: bool) -> None:
     # Looked up only when asked for: reading package metadata slows every start-up.
     if value and not ctx.resilient_parsing:
         from .. import __version__
