@@ -17,7 +17,7 @@ import sys
 
 def read_everything(data: bytes, engine=None) -> None:
     """Run ``data`` through every reader; only :class:`CaseError` may come out."""
-    from triage.batch import Entry, case_of, read_csv, read_jsonl, _document_entries
+    from triage.batch import _document_entries, case_of, read_csv, read_jsonl
     from triage.errors import CaseError
     from triage.reading import decode, parse_document, parse_json, parse_json_line, parse_yaml
     from triage.rows import csv_rows, lines
@@ -40,7 +40,7 @@ def read_everything(data: bytes, engine=None) -> None:
                     attempt(lambda e: engine.validate(case_of(e, engine.knowledge_base), e.source), entry)
     attempt(parse_json_line, data, "fuzz:1")
     list(lines(io.BytesIO(data), 64))
-    list(csv_rows(io.BytesIO(data), "fuzz", 256))
+    list(csv_rows(io.BytesIO(data), 256))
     for reader in (read_jsonl, read_csv):
         for entry in reader(io.BytesIO(data), "fuzz"):
             if engine is not None:

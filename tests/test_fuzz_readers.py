@@ -6,10 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
+from fuzz_readers import read_everything
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from fuzz_readers import read_everything
 
 CORPUS = sorted((Path(__file__).parent / "fuzz_corpus").iterdir())
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

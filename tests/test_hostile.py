@@ -125,7 +125,7 @@ def test_batch_jsonl_with_poisoned_lines(shared_engine, data):
     records = [json.loads(line) for line in result.stdout.splitlines()]
     assert result.exit_code == 1
     assert len(records) == len(lines)
-    for number, ((kind, item), record) in enumerate(zip(lines, records), start=1):
+    for number, ((kind, item), record) in enumerate(zip(lines, records, strict=True), start=1):
         source = f"{path}:{number}"
         if kind == "valid":
             assert_valid_record(engine, record, item, source)
@@ -216,7 +216,7 @@ def test_batch_csv_with_poisoned_rows_loses_no_row(shared_engine, good, bad, dat
         result = run("batch", "-q", str(path))
     records = [json.loads(line) for line in result.stdout.splitlines()]
     assert result.exit_code == 1 and len(records) == len(rows)
-    for number, ((kind, item), record) in enumerate(zip(rows, records), start=2):
+    for number, ((kind, item), record) in enumerate(zip(rows, records, strict=True), start=2):
         if kind == "valid":
             assert_valid_record(engine, record, item, f"{path}:{number}")
         else:
@@ -296,7 +296,7 @@ def test_assess_many_returns_one_result_per_case_whatever_the_cases(shared_engin
     results = list(triage.assess_many([c for _, c in cases], workers=1, knowledge_base=engine.knowledge_base,
                                       errors="return"))
     assert len(results) == len(cases)
-    for number, ((kind, case), result) in enumerate(zip(cases, results)):
+    for number, ((kind, case), result) in enumerate(zip(cases, results, strict=True)):
         if kind == "valid":
             assert result == engine.assess(case)
         else:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import json
 import time
 
 import pytest
@@ -11,8 +10,17 @@ import pytest
 import triage
 from triage.batch import case_from_row
 from triage.errors import CaseError
-from triage.reading import (MAX_DEPTH, max_input_bytes, parse_document, parse_json, parse_json_line, parse_yaml,
-                            read_bytes, read_document, set_max_input_bytes)
+from triage.reading import (
+    MAX_DEPTH,
+    max_input_bytes,
+    parse_document,
+    parse_json,
+    parse_json_line,
+    parse_yaml,
+    read_bytes,
+    read_document,
+    set_max_input_bytes,
+)
 from triage.rows import csv_rows, lines
 
 
@@ -200,7 +208,7 @@ def test_a_document_without_suffix_is_json_when_it_looks_like_json():
 
 
 def rows(data: bytes):
-    return list(csv_rows(io.BytesIO(data), "c.csv"))
+    return list(csv_rows(io.BytesIO(data)))
 
 
 def test_a_row_that_is_not_utf8_is_reported_and_the_next_rows_read():

@@ -19,9 +19,9 @@ from typing import Any, Iterable
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from .batch import directory_entries, files_in
-from .reading import decode, display_name, parse_json, read_bytes, read_document
 from .engine import Engine
 from .errors import CaseError
+from .reading import decode, display_name, parse_json, read_bytes, read_document
 from .urgency import Urgency
 
 LEVELS = [u.value for u in Urgency]  # most urgent first

@@ -39,8 +39,15 @@ from typing import IO, Any, Callable, Iterable, Iterator, NamedTuple
 
 from .conclusions import Summary
 from .errors import CaseError
-from .reading import (MAX_INTEGER_DIGITS, decode, describe_os_error, display_name, parse_document,
-                      parse_json_line, read_bytes)
+from .reading import (
+    MAX_INTEGER_DIGITS,
+    decode,
+    describe_os_error,
+    display_name,
+    parse_document,
+    parse_json_line,
+    read_bytes,
+)
 from .rows import csv_rows, lines
 from .text import printable, quoted, safe_json
 
@@ -236,7 +243,7 @@ def read_csv(handle: IO[bytes], name: str, progress: Callable[[int], None] | Non
     rows after a bad one are never lost. When the header itself is unusable,
     every row gets an error entry saying so.
     """
-    rows = csv_rows(handle, name)
+    rows = csv_rows(handle)
     first = next(rows, None)
     if first is None:
         yield Entry(name, ERROR, "the file is empty")

@@ -20,7 +20,6 @@ import yaml
 from .errors import CaseError, OutputError
 from .reading import parse_document, read_document
 
-
 # Parsing lives in triage.reading, behind every file triage reads; these names stay for callers.
 parse_text = parse_document
 

@@ -18,9 +18,9 @@ from .assessment import Assessment
 from .case import CaseBase, validate_case
 from .compiler import compile_rules, strata
 from .conclusions import Firing, conclude
+from .errors import CaseError
 from .fhir import case_from_questionnaire_response, is_fhir_resource
 from .knowledge import KnowledgeBase, load_knowledge_base
-from .errors import CaseError
 from .rete import RuleEngine, engine_class
 from .text import quoted
 

@@ -34,9 +34,9 @@ from .assessment import Assessment, CauseFinding
 from .case import CaseBase, validate_case
 from .conditions import AllOf, AnyOf, FactTest, FieldTest, NotOf, negation_normal_form
 from .errors import CaseError
-from .text import quoted
 from .knowledge import KnowledgeBase
 from .questions import Choice, Question
+from .text import quoted
 from .urgency import Urgency
 
 BASE = "https://triage.example/fhir"

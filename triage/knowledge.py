@@ -24,8 +24,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from .case import CaseBase, build_case_model
 from .conditions import Condition, FactTest, FieldTest, walk
 from .errors import CaseError, KnowledgeBaseError
-from .reading import KNOWLEDGE_BASE_BYTES, decode, display_name, parse_yaml, read_bytes
 from .questions import Question, QuestionSet
+from .reading import KNOWLEDGE_BASE_BYTES, decode, display_name, parse_yaml, read_bytes
 from .urgency import Urgency
 
 ID_PATTERN = r"^[a-z][a-z0-9_]*$"

@@ -33,9 +33,9 @@ from .case import CaseBase
 from .conclusions import Firing, conclude, summarise
 from .engine import Engine
 from .errors import CaseError, WorkerError
+from .knowledge import KnowledgeBase, load_knowledge_base
 from .lifeline import die_with
 from .text import quoted
-from .knowledge import KnowledgeBase, load_knowledge_base
 
 CHUNK_SIZE = 250  # cases per task: large enough that sending a task costs little per case
 IN_FLIGHT = 4  # chunks per worker sent ahead; bounds the memory the stream needs

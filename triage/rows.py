@@ -41,7 +41,7 @@ def lines(handle: IO[bytes], limit: int | None = None) -> Iterator[tuple[int, by
             return
 
 
-def csv_rows(handle: IO[bytes], name: str, limit: int | None = None) -> Iterator[tuple[int, list[str] | str]]:
+def csv_rows(handle: IO[bytes], limit: int | None = None) -> Iterator[tuple[int, list[str] | str]]:
     """(line number, cells) for each CSV row, or (line number, error text) for a row that cannot be read.
 
     Rows are cut at line ends outside quotes, so one bad row (bytes that are not
