@@ -185,6 +185,34 @@ def _json_scan(text: str) -> tuple[int, int, str] | None:
     return None
 
 
+_STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"')
+_BRACKET = re.compile(r"[\[\]{}]")
+
+
+def _too_deep(text: str) -> int | None:
+    """The offset where the JSON first nests more than MAX_DEPTH levels, or None (brackets in strings ignored)."""
+    # Strings become "" (a JSON string holds no raw newline, so line numbers stay right).
+    bare = _STRING.sub('""', text)
+    depth = 0
+    for match in _BRACKET.finditer(bare):
+        if match.group() in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return _offset_in(text, bare, match.start())
+        else:
+            depth -= 1
+    return None
+
+
+def _offset_in(text: str, bare: str, offset: int) -> int:
+    """An offset in ``text`` on the same line as ``offset`` in ``bare`` (they have the same lines)."""
+    line = bare.count("\n", 0, offset)
+    position = -1
+    for _ in range(line):
+        position = text.find("\n", position + 1)
+    return position + 1
+
+
 def _line_of(text: str, offset: int) -> int:
     return text.count("\n", 0, max(offset, 0)) + 1
 
@@ -200,9 +228,9 @@ def parse_json(text: str, source: str) -> Any:
     """Parse JSON strictly (see the module docstring); raise :class:`CaseError` naming the place."""
     # Counting brackets is fast; the exact scan runs only when the count could exceed the depth limit.
     if text.count("[") + text.count("{") > MAX_DEPTH:
-        found = _json_scan(text)
-        if found is not None and found[1] == 0:
-            raise CaseError([f"nested more than {MAX_DEPTH} levels deep"], _at(source, text, found[0]))
+        deep = _too_deep(text)
+        if deep is not None:
+            raise CaseError([f"nested more than {MAX_DEPTH} levels deep"], _at(source, text, deep))
     try:
         value, end = _DECODER.raw_decode(text, len(text) - len(text.lstrip()))
     except _Refused as error:

@@ -33,7 +33,7 @@ def audit(state: State, files: tuple[str, ...], fmt: str, strict: bool) -> None:
     failing = report.under_triaged if strict else report.serious_under_triage
     if problems:
         raise click.ClickException(
-            f"{len(problems)} vignette{'s' if len(problems) != 1 else ''} could not be audited (listed above)"
+            f"{len(problems)} problem{'s' if len(problems) != 1 else ''} with the vignettes (listed above; those vignettes were not audited)"
             + (f"; {len(failing)} under-triaged: " + ", ".join(o.id for o in failing) if failing else "")
         )
     if failing:
