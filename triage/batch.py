@@ -125,6 +125,8 @@ def input_size(inputs: Iterable[str]) -> int | None:
     for name in inputs:
         if name == "-":
             return None
+        if name == "":  # not the current directory: read_inputs refuses it
+            continue
         path = Path(name)
         for file in files_in(path) if path.is_dir() else [path]:
             try:
