@@ -216,3 +216,16 @@ def test_a_device_as_an_input_file_is_an_error_record_not_an_endless_read(tmp_pa
     (tmp_path / "random.jsonl").symlink_to("/dev/urandom")
     found = records(run("batch", "-q", tmp_path / "random.jsonl", "/dev/zero"))
     assert [r["error"] for r in found] == ["is a device, not a file"] * 2
+
+
+@pytest.mark.parametrize("value, status, message", [
+    ("abc", 1, "TRIAGE_MAX_INPUT_BYTES: 'abc' is not a whole number of bytes"),
+    ("10", 1, "larger than the input size limit of 10 bytes"),
+])
+def test_the_size_limit_can_be_set_for_every_command_by_the_environment(value, status, message):
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "triage", "assess", str(CASE)], capture_output=True, text=True,
+                            env={**os.environ, "TRIAGE_MAX_INPUT_BYTES": value}, timeout=60)
+    assert result.returncode == status and message in result.stderr

@@ -35,7 +35,7 @@ from typing import IO, Any
 
 import yaml
 
-from .errors import CaseError
+from .errors import CaseError, TriageError
 from .text import quoted
 
 DEFAULT_MAX_INPUT_BYTES = 16 * 1024 * 1024
@@ -44,11 +44,20 @@ MAX_INTEGER_DIGITS = 32
 MAX_YAML_NODES = 1_000_000  # what a knowledge-base file's aliases may expand to
 QUOTE_CHARS = 80
 
-_limit = [int(os.environ.get("TRIAGE_MAX_INPUT_BYTES", "0") or 0) or DEFAULT_MAX_INPUT_BYTES]
+_limit: list[int | None] = [None]  # set on first use, from TRIAGE_MAX_INPUT_BYTES or the default
 
 
 def max_input_bytes() -> int:
-    """The largest input read: a JSON or YAML file, standard input for one case, a JSONL line, a CSV row."""
+    """The largest input read: a JSON or YAML file, standard input for one case, a JSONL line, a CSV row.
+
+    ``TRIAGE_MAX_INPUT_BYTES`` (a whole number of bytes) sets it; a value that is
+    not one is a :class:`TriageError`, not silently the default.
+    """
+    if _limit[0] is None:
+        text = os.environ.get("TRIAGE_MAX_INPUT_BYTES", "").strip()
+        if text and not (text.isascii() and text.isdigit() and 0 < int(text[:18] or 0)):
+            raise TriageError(f"TRIAGE_MAX_INPUT_BYTES: {quoted(text)} is not a whole number of bytes")
+        _limit[0] = int(text[:18]) if text else DEFAULT_MAX_INPUT_BYTES
     return _limit[0]
 
 

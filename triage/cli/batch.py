@@ -75,7 +75,7 @@ def batch(state: State, inputs: tuple[str, ...], output: str | None, fmt: str, f
     from ..casefiles import atomic_output
     from ..errors import OutputError
     from ..parallel import Totals, batch_records, dask_client
-    from ..reading import set_max_input_bytes
+    from ..reading import max_input_bytes, set_max_input_bytes
     from ..streams import stdout_closed
 
     if full and fmt == "csv":
@@ -88,6 +88,7 @@ def batch(state: State, inputs: tuple[str, ...], output: str | None, fmt: str, f
         raise OutputError("standard output is closed: give -o FILE, or do not close it (>&-)")
     if max_input is not None:
         set_max_input_bytes(max_input)
+    max_input_bytes()  # a bad TRIAGE_MAX_INPUT_BYTES stops here, before any case is read
     restore_ctrl_c()
     progress = Progress(input_size(inputs), enabled=not quiet and sys.stderr.isatty())
     totals = Totals()
