@@ -167,7 +167,7 @@ def _children(pid: int) -> set[int]:
 
 
 def test_a_run_with_workers_leaves_no_temporary_rule_directories(tmp_path):
-    process = start_batch(tmp_path, str(big_input(tmp_path / "cases.jsonl", 2000)), "-o", str(tmp_path / "out.jsonl"))
+    process = start_batch(tmp_path, str(big_input(tmp_path / "cases.jsonl", 600)), "-o", str(tmp_path / "out.jsonl"))
     _, stderr = process.communicate(timeout=120)
     assert process.returncode == 0, stderr
     assert list((tmp_path / "tmp").iterdir()) == []
