@@ -25,7 +25,10 @@ class KnowledgeBaseError(TriageError):
     """
 
     def __init__(self, problems: list[str]):
-        self.problems = list(problems)
+        from .text import MESSAGE_CHARS, printable, shorten
+
+        # File names and values come from the knowledge base's files: capped and escaped for the terminal.
+        self.problems = [printable(shorten(str(p), MESSAGE_CHARS)) for p in problems]
         count = len(self.problems)
         head = f"{count} problem{'s' if count != 1 else ''} in the knowledge base"
         super().__init__(head + ":\n" + "\n".join(f"  - {p}" for p in self.problems))
