@@ -229,3 +229,9 @@ def test_the_size_limit_can_be_set_for_every_command_by_the_environment(value, s
     result = subprocess.run([sys.executable, "-m", "triage", "assess", str(CASE)], capture_output=True, text=True,
                             env={**os.environ, "TRIAGE_MAX_INPUT_BYTES": value}, timeout=60)
     assert result.returncode == status and message in result.stderr
+
+
+def test_blank_lines_before_a_csv_header_are_skipped(tmp_path):
+    (tmp_path / "c.csv").write_text("\n\n\nid,fever\na,yes\n")
+    [record] = records(run("batch", "-q", tmp_path / "c.csv"))
+    assert record["error"] is None and record["source"].endswith("c.csv:5") and record["red_flags"] == ["fever"]

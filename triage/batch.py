@@ -247,6 +247,8 @@ def read_csv(handle: IO[bytes], name: str, progress: Callable[[int], None] | Non
     """
     rows = csv_rows(handle)
     first = next(rows, None)
+    while first is not None and first[1] == []:  # blank lines before the header
+        first = next(rows, None)
     if first is None:
         yield Entry(name, ERROR, "the file is empty")
         return
