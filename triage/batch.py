@@ -16,8 +16,9 @@ a CSV row with too many cells): it carries the error, so that it gets its own
 record and nothing is lost silently.
 
 An entry's ``source`` is the file, plus ``:N`` for the line of a JSONL file, the
-row of a CSV file (the header is row 1, as in a spreadsheet) or the item of a
-list in a JSON or YAML file (from 1). A case's id is its ``id`` field, else its
+line where a CSV row starts (the header is line 1, as in a spreadsheet; a quoted
+cell spanning lines makes lines and rows differ) or the item of a list in a JSON
+or YAML file (from 1). A case's id is its ``id`` field, else its
 source.
 
 Turning an entry into a case mapping (:func:`case_of`) runs where the case is
