@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import re
+import subprocess
 import sys
 from concurrent.futures import ProcessPoolExecutor
 from types import SimpleNamespace
@@ -148,3 +149,22 @@ def test_a_dask_task_lost_with_its_worker_is_a_worker_failure(monkeypatch):
     entries = parallel._case_entries([{"fever": True}] * 3)
     with pytest.raises(triage.WorkerError, match="KilledWorker"):
         list(parallel.run_chunks(entries, work, client=LostCluster(), chunk_size=1))
+
+
+def test_workers_that_fail_as_they_start_are_a_worker_error_not_a_broken_pipe(tmp_path):
+    # A worker process that fails while starting breaks the pipe it is started
+    # through (here: a script without a main guard, with the check that notices
+    # it switched off). That BrokenPipeError must not pass for a closed output.
+    script = tmp_path / "unguarded.py"
+    script.write_text(
+        "import triage\n"
+        "import triage.parallel\n"
+        "triage.parallel.processes_may_start = lambda: True\n"
+        "try:\n"
+        "    list(triage.assess_many([{'leg_cramps': True}] * 600, workers=2))\n"
+        "except triage.WorkerError as error:\n"
+        "    print('WorkerError:', error)\n"
+    )
+    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.startswith("WorkerError: a worker process stopped unexpectedly")

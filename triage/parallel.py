@@ -277,7 +277,7 @@ def run_chunks(
         try:
             yield from _in_order(lambda chunk: pool.submit(_run_installed, chunk),
                                  _prepend(first, second, chunks), IN_FLIGHT * workers)
-        except BrokenProcessPool as error:
+        except (BrokenProcessPool, BrokenPipeError) as error:  # a worker died, or died starting
             raise WorkerError(f"a worker process stopped unexpectedly (out of memory?): {error}") from None
         except BaseException:
             pool.shutdown(wait=False, cancel_futures=True)
