@@ -235,3 +235,14 @@ def test_blank_lines_before_a_csv_header_are_skipped(tmp_path):
     (tmp_path / "c.csv").write_text("\n\n\nid,fever\na,yes\n")
     [record] = records(run("batch", "-q", tmp_path / "c.csv"))
     assert record["error"] is None and record["source"].endswith("c.csv:5") and record["red_flags"] == ["fever"]
+
+
+def test_batch_clean_removes_only_the_leftovers_of_dead_runs(tmp_path):
+    dead = tmp_path / ".out.jsonl.999999999.abc.partial"
+    live = tmp_path / f".out.jsonl.{os.getpid()}.def.partial"
+    dead.write_text("health data")
+    live.write_text("being written")
+    result = run("batch", "--clean", "-o", tmp_path / "out.jsonl")
+    assert result.exit_code == 0 and "1 leftover temporary file" in result.stderr
+    assert not dead.exists() and live.exists()
+    assert run("batch", "--clean").exit_code == 2

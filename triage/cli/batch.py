@@ -35,7 +35,7 @@ class ByteSize(click.ParamType):
 
 
 @main.command()
-@click.argument("inputs", nargs=-1, required=True, metavar="INPUT...")
+@click.argument("inputs", nargs=-1, metavar="INPUT...")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), metavar="FILE",
               help="Write the records to FILE (atomically: complete or not at all). Default: standard output.")
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "json"]), default="jsonl", show_default=True,
@@ -48,9 +48,11 @@ class ByteSize(click.ParamType):
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary on standard error.")
 @click.option("--max-input-size", "max_input", type=ByteSize(), metavar="SIZE",
               help="The largest JSON or YAML file, JSONL line or CSV row read (default 16M; K, M and G suffixes).")
+@click.option("--clean", is_flag=True,
+              help="Only remove the temporary files of -o FILE left by runs that were killed, then exit.")
 @click.pass_obj
 def batch(state: State, inputs: tuple[str, ...], output: str | None, fmt: str, full: bool,
-          workers: int | None, dask_address: str | None, quiet: bool, max_input: int | None) -> None:
+          workers: int | None, dask_address: str | None, quiet: bool, max_input: int | None, clean: bool) -> None:
     """Assess every case in the INPUTs and write one record per case, in input order.
 
     An INPUT is a .json file (one case or a list), .yaml/.yml (the same), .jsonl
@@ -78,6 +80,11 @@ def batch(state: State, inputs: tuple[str, ...], output: str | None, fmt: str, f
     from ..reading import max_input_bytes, set_max_input_bytes
     from ..streams import stdout_closed
 
+    if clean:
+        clean_partials(output, inputs)
+        return
+    if not inputs:
+        raise click.UsageError("Missing argument 'INPUT...'.")
     if full and fmt == "csv":
         raise click.UsageError("--full writes whole assessments, which need --format jsonl or json")
     if workers is not None and dask_address:
@@ -123,6 +130,22 @@ def batch(state: State, inputs: tuple[str, ...], output: str | None, fmt: str, f
         click.echo(summary_text(totals, elapsed), err=True)
     if totals.errors:
         sys.exit(1)
+
+
+def clean_partials(output: str | None, inputs: tuple[str, ...]) -> None:
+    """``--clean``: remove the temporary files of ``-o FILE`` whose writer no longer runs, and say how many."""
+    from pathlib import Path
+
+    from ..casefiles import remove_stale_partials
+    from ..text import printable
+
+    if not output or inputs:
+        raise click.UsageError("--clean takes -o FILE and no INPUT: it removes FILE's leftover temporary files")
+    removed = remove_stale_partials(Path(os.path.realpath(output)))
+    for path in removed:
+        click.echo(f"removed {printable(str(path))}", err=True)
+    click.echo(f"{len(removed)} leftover temporary file{'s' if len(removed) != 1 else ''} of {printable(output)} removed",
+               err=True)
 
 
 def restore_ctrl_c() -> None:
