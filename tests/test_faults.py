@@ -184,3 +184,10 @@ def test_ctrl_c_stops_a_batch_started_in_the_background_of_a_script(tmp_path):
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 130 and "Stopped" in stderr
     assert not list(tmp_path.glob("*out.jsonl*"))
+
+
+@pytest.mark.parametrize("command", ["triage --version >&-", "triage --help > /dev/full", "triage batch --help >&-",
+                                     "triage questions >&-", "triage rules list > /dev/full"])
+def test_every_command_that_cannot_deliver_its_output_exits_3_without_a_traceback(command):
+    result = shell(command)
+    assert result.returncode == 3 and "Traceback" not in result.stderr and "Error: standard output" in result.stderr

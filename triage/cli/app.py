@@ -145,6 +145,15 @@ class _Commands(click.Group):
       with more to say on Ctrl-C (batch, ask) catch it first.
     """
 
+    def main(self, *args, **kwargs):
+        # --help and --version print before any command runs: a closed or full standard
+        # output there is the same OutputError, with the same message and status.
+        try:
+            return super().main(*args, **kwargs)
+        except OutputError as error:
+            click.echo(f"Error: {error}", err=True)
+            sys.exit(exit_status(error))
+
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
