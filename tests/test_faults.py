@@ -191,3 +191,9 @@ def test_ctrl_c_stops_a_batch_started_in_the_background_of_a_script(tmp_path):
 def test_every_command_that_cannot_deliver_its_output_exits_3_without_a_traceback(command):
     result = shell(command)
     assert result.returncode == 3 and "Traceback" not in result.stderr and "Error: standard output" in result.stderr
+
+
+@pytest.mark.parametrize("command", ["rules list", "questions"])
+def test_a_reader_that_stops_early_gives_the_sigpipe_status_not_invalid_input(command):
+    result = shell(f"triage {command} | head -1; exit ${{PIPESTATUS[0]}}")
+    assert result.returncode == 141 and "Traceback" not in result.stderr

@@ -163,6 +163,11 @@ class _Commands(click.Group):
         except KeyboardInterrupt:
             click.echo("\nStopped.", err=True)
             ctx.exit(EXIT_INTERRUPTED)
+        except BrokenPipeError:
+            # The reader of standard output stopped (`triage rules list | head`): the shell's
+            # status for SIGPIPE, quietly, as `triage batch` does; not 1, "a case was invalid".
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            ctx.exit(141)
 
 
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
