@@ -195,5 +195,6 @@ def test_every_command_that_cannot_deliver_its_output_exits_3_without_a_tracebac
 
 @pytest.mark.parametrize("command", ["rules list", "questions"])
 def test_a_reader_that_stops_early_gives_the_sigpipe_status_not_invalid_input(command):
-    result = shell(f"triage {command} | head -1; exit ${{PIPESTATUS[0]}}")
+    # `true` reads nothing and exits at once, long before triage has started: every write fails.
+    result = shell(f"triage {command} | true; exit ${{PIPESTATUS[0]}}")
     assert result.returncode == 141 and "Traceback" not in result.stderr
