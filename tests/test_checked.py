@@ -64,9 +64,9 @@ def test_duplicate_keys_are_refused_naming_file_line_and_key(kb_copy):
     line = repeat_a_key(kb_copy)
     check = CliRunner().invoke(main, ["rules", "check", str(kb_copy)])
     assert check.exit_code == 1
-    assert f"clots.yaml: line {line}: key 'urgency' given twice (first at line {line - 1})" in check.output
+    assert f"clots.yaml, line {line}: field 'urgency': given more than once (first at line {line - 1})" in check.output
     assessed = CliRunner().invoke(main, ["--rules", str(kb_copy), "assess", CASE])
-    assert assessed.exit_code == 1 and "key 'urgency' given twice" in assessed.output
+    assert assessed.exit_code == 1 and "field 'urgency': given more than once" in assessed.output
 
 
 @pytest.mark.parametrize("name", ["kb.yaml", "questions.yaml", "catalogue/causes.yaml", "catalogue/advice.yaml"])
@@ -80,7 +80,7 @@ def test_duplicate_keys_are_refused_in_every_knowledge_base_file(kb_copy, name):
         path.write_text(text[: first.end()] + "\n" + " " * (len(first.group(1)) + 2) + "id: another_id" + text[first.end():])
     with pytest.raises(triage.KnowledgeBaseError) as error:
         triage.load_knowledge_base(kb_copy)
-    assert "given twice" in str(error.value) and name.split("/")[-1] in str(error.value)
+    assert "given more than once" in str(error.value) and name.split("/")[-1] in str(error.value)
 
 
 def test_a_document_outside_sources_is_refused(kb_copy):

@@ -28,10 +28,10 @@ from typing import Any, Iterable
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from .assessment import KnowledgeBaseInfo
-from .batch import files_in
-from .casefiles import parse_text, read_document
+from .batch import directory_entries, files_in
 from .engine import Engine
 from .errors import CaseError
+from .reading import decode, display_name, parse_json, read_bytes, read_document
 from .stats import Proportion, all_correct_means, over_under_odds, proportion
 from .urgency import Urgency
 
@@ -119,20 +119,39 @@ def vignette_files(paths: Iterable[str | os.PathLike]) -> list[str]:
     return files
 
 
-def read_vignettes(paths: Iterable[str | os.PathLike]) -> list[Vignette]:
+def read_vignettes(paths: Iterable[str | os.PathLike], problems: list[str] | None = None) -> list[Vignette]:
     """Read vignettes from JSON, YAML (a record or a list) and JSONL files, and directories of them.
 
-    Raises :class:`CaseError` listing every bad record by file, record and field.
+    Raises :class:`CaseError` listing every bad record by file, record and field;
+    or, given a ``problems`` list, adds them to it and returns every vignette
+    that could be read (one bad file or record hides nothing else).
     """
     vignettes: list[Vignette] = []
-    problems: list[str] = []
-    for path in vignette_files(paths):
+    collect = problems is not None
+    problems = problems if problems is not None else []
+    files: list[str] = []
+    for path in paths:
+        if not Path(path).is_dir():
+            files.append(str(path))
+            continue
+        found = directory_entries(Path(path), VIGNETTE_SUFFIXES)
+        if not found:
+            problems.append(f"{display_name(path)}: no vignette files in this directory (looked for {', '.join(VIGNETTE_SUFFIXES)})")
+        for entry, problem in found:
+            if problem is None:
+                files.append(str(entry))
+            else:
+                problems.append(f"{display_name(entry)}: {problem}")
+    for path in files:
         try:
             records = list(_records(path))
         except CaseError as error:
             problems.append(str(error))
             continue
         for source, record in records:
+            if isinstance(record, CaseError):
+                problems.append(str(record))
+                continue
             try:
                 vignettes.append(_vignette(record, source))
             except CaseError as error:
@@ -142,25 +161,29 @@ def read_vignettes(paths: Iterable[str | os.PathLike]) -> list[Vignette]:
         if vignette.id in seen:
             problems.append(f"{vignette.source}: vignette {vignette.id!r}: id: duplicate (also at {seen[vignette.id]})")
         seen.setdefault(vignette.id, vignette.source)
-    if problems:
+    if problems and not collect:
         raise CaseError(problems)
     return vignettes
 
 
-def _records(path: str):
+def _records(path: str) -> list[tuple[str, Any]]:
+    """(source, record) for each record of one file; a bad JSONL line is its own record (an error)."""
+    name = display_name(path)
     if path.endswith(".jsonl"):
-        try:
-            lines = Path(path).read_text(encoding="utf-8").splitlines()
-        except OSError as error:
-            raise CaseError([f"cannot read file: {error}"], path) from None
-        for number, line in enumerate(lines, start=1):
+        found: list[tuple[str, Any]] = []
+        data = decode(read_bytes(path), name)
+        for number, line in enumerate(data.splitlines(), start=1):
             if line.strip():
-                yield f"{path}:{number}", parse_text(line, f"{path}:{number}", ".json")
-        return
+                where = f"{name}:{number}"
+                try:
+                    found.append((where, parse_json(line, where)))
+                except CaseError as error:
+                    found.append((where, error))
+        return found
     data, source = read_document(path)
-    items = data if isinstance(data, list) else [data]
-    for number, item in enumerate(items, start=1):
-        yield (f"{source}#{number}" if isinstance(data, list) else source), item
+    if isinstance(data, list):
+        return [(f"{source}#{number}", item) for number, item in enumerate(data, start=1)]
+    return [(source, data)]
 
 
 # Free-text keys a flat vignette may carry beside its answers; kept, never read as answers.
@@ -208,13 +231,15 @@ def _as_text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
 
 
-def audit(vignettes: list[Vignette], engine: Engine) -> AuditReport:
+def audit(vignettes: list[Vignette], engine: Engine, problems: list[str] | None = None) -> AuditReport:
     """Assess every vignette and compare with its gold standard.
 
     Raises :class:`CaseError` (naming the file, vignette and field) if a vignette's
-    answers are invalid, or it expects a cause the knowledge base does not know.
+    answers are invalid, or it expects a cause the knowledge base does not know;
+    or, given a ``problems`` list, adds them to it and reports on the others.
     """
-    problems = []
+    collect = problems is not None
+    problems = problems if problems is not None else []
     outcomes = []
     for vignette in vignettes:
         unknown = [c for c in vignette.expected_causes if c not in engine.knowledge_base.causes]
@@ -243,7 +268,7 @@ def audit(vignettes: list[Vignette], engine: Engine) -> AuditReport:
                 notes=vignette.notes,
             )
         )
-    if problems:
+    if problems and not collect:
         raise CaseError(problems)
     kb = engine.knowledge_base
     info = KnowledgeBaseInfo(name=kb.name, version=kb.version, packs=list(kb.packs), sha256=kb.sha256)

@@ -16,8 +16,9 @@ a CSV row with too many cells): it carries the error, so that it gets its own
 record and nothing is lost silently.
 
 An entry's ``source`` is the file, plus ``:N`` for the line of a JSONL file, the
-row of a CSV file (the header is row 1, as in a spreadsheet) or the item of a
-list in a JSON or YAML file (from 1). A case's id is its ``id`` field, else its
+line where a CSV row starts (the header is line 1, as in a spreadsheet; a quoted
+cell spanning lines makes lines and rows differ) or the item of a list in a JSON
+or YAML file (from 1). A case's id is its ``id`` field, else its
 source.
 
 Turning an entry into a case mapping (:func:`case_of`) runs where the case is
@@ -30,13 +31,26 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import re
+import stat
 import sys
 from pathlib import Path
 from typing import IO, Any, Callable, Iterable, Iterator, NamedTuple
 
-from .casefiles import parse_text
 from .conclusions import Summary
 from .errors import CaseError
+from .reading import (
+    MAX_INTEGER_DIGITS,
+    decode,
+    describe_os_error,
+    display_name,
+    parse_document,
+    parse_json_line,
+    read_bytes,
+)
+from .rows import csv_rows, lines
+from .text import printable, quoted, safe_json
 
 SUFFIXES = (".json", ".jsonl", ".yaml", ".yml", ".csv")
 TRUE_WORDS = {"yes": True, "y": True, "true": True, "1": True, "no": False, "n": False, "false": False, "0": False}
@@ -46,6 +60,7 @@ CASE = "case"    # a parsed record (JSON or YAML)
 LINE = "line"    # one line of a JSONL file, as bytes, parsed where it is assessed
 ROW = "row"      # one CSV row, as a mapping of column names to cell texts
 ERROR = "error"  # the text of an error: the input could not be read
+INVALID = "invalid"  # (problems, case id) of a case found invalid before it was sent (assess_many)
 
 
 class Entry(NamedTuple):
@@ -71,16 +86,26 @@ def read_inputs(
     # empty export, a wrong directory or a cut-off pipe must not pass as a success.
     for name in inputs:
         if name == "-":
-            yield from _or_nothing(read_jsonl(stdin if stdin is not None else sys.stdin.buffer, "<stdin>", progress),
+            handle = stdin if stdin is not None else sys.stdin.buffer if sys.stdin is not None else None
+            if handle is None:
+                yield Entry("<stdin>", ERROR, "standard input is closed")
+                continue
+            yield from _or_nothing(read_jsonl(handle, "<stdin>", progress),
                                    Entry("<stdin>", ERROR, "no cases: standard input is empty (it is read as JSONL)"))
+            continue
+        if name == "":
+            yield Entry("''", ERROR, "an empty name is not a file or directory")
             continue
         path = Path(name)
         if path.is_dir():
-            files = files_in(path)
-            if not files:
-                yield Entry(name, ERROR, f"no case files in this directory (looked for {', '.join(SUFFIXES)})")
-            for file in files:
-                yield from read_file(file, progress)
+            found = directory_entries(path)
+            if not found:
+                yield Entry(display_name(name), ERROR, f"no case files in this directory (looked for {', '.join(SUFFIXES)})")
+            for file, problem in found:
+                if problem is None:
+                    yield from read_file(file, progress)
+                else:
+                    yield Entry(display_name(file), ERROR, problem)
         else:
             yield from read_file(path, progress)
 
@@ -101,6 +126,8 @@ def input_size(inputs: Iterable[str]) -> int | None:
     for name in inputs:
         if name == "-":
             return None
+        if name == "":  # not the current directory: read_inputs refuses it
+            continue
         path = Path(name)
         for file in files_in(path) if path.is_dir() else [path]:
             try:
@@ -112,13 +139,40 @@ def input_size(inputs: Iterable[str]) -> int | None:
 
 def files_in(directory: Path, suffixes: tuple[str, ...] = SUFFIXES) -> list[Path]:
     """The files with these suffixes in a directory and its subdirectories, sorted, hidden ones left out."""
-    return sorted(
-        path
-        for path in directory.rglob("*")
-        if path.suffix.lower() in suffixes
-        and path.is_file()
-        and not any(part.startswith(".") for part in path.relative_to(directory).parts)
-    )
+    return [path for path, problem in directory_entries(directory, suffixes) if problem is None]
+
+
+def directory_entries(directory: Path, suffixes: tuple[str, ...] = SUFFIXES) -> list[tuple[Path, str | None]]:
+    """(path, None) for each case file in a directory tree, sorted, and (path, problem) for what cannot be read.
+
+    Nothing that could hold cases is passed over in silence: a subdirectory that
+    cannot be listed, and an entry with a case file's suffix that is not a regular
+    file (a dangling or looping symbolic link, a FIFO, a device, a link to a
+    directory, which is not followed), each come with the problem. Hidden files
+    and directories are left out.
+    """
+    found: list[tuple[Path, str | None]] = []
+
+    def unreadable(error: OSError) -> None:
+        found.append((Path(error.filename), f"cannot read directory: {error.strerror or error}"))
+
+    for root, dirs, files in os.walk(directory, onerror=unreadable):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        base = Path(root)
+        for name in dirs:
+            if (base / name).is_symlink():  # os.walk does not follow it: say so
+                found.append((base / name, "a symbolic link to a directory, not followed"))
+        for name in files:
+            path = base / name
+            if name.startswith(".") or path.suffix.lower() not in suffixes:
+                continue
+            try:
+                regular = stat.S_ISREG(path.stat().st_mode)
+            except OSError as error:
+                found.append((path, f"cannot read file: {error.strerror or error}"))
+                continue
+            found.append((path, None if regular else "not a regular file (a FIFO, a device or a socket)"))
+    return sorted(found, key=lambda item: os.fsencode(item[0]))
 
 
 def read_file(path: Path, progress: Callable[[int], None] | None = None) -> Iterator[Entry]:
@@ -127,82 +181,109 @@ def read_file(path: Path, progress: Callable[[int], None] | None = None) -> Iter
     A file that holds no case (a blank JSONL file, a CSV header alone, an empty
     list) gives one error entry, like an unreadable file.
     """
-    yield from _or_nothing(_read_file(path, progress), Entry(str(path), ERROR, "no cases in the file"))
+    yield from _or_nothing(_read_file(path, progress), Entry(display_name(path), ERROR, "no cases in the file"))
 
 
 def _read_file(path: Path, progress: Callable[[int], None] | None) -> Iterator[Entry]:
-    name = str(path)
+    name = display_name(path)
     suffix = path.suffix.lower()
     try:
-        if suffix == ".jsonl":
-            with open(path, "rb") as handle:
-                yield from read_jsonl(handle, name, progress)
+        mode = path.stat().st_mode
+    except OSError as error:
+        yield Entry(name, ERROR, describe_os_error(error))
+        return
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):  # /dev/urandom never ends, line after line
+        yield Entry(name, ERROR, "is a device, not a file")
+        return
+    if suffix not in (".jsonl", ".csv"):
+        try:
+            data = parse_document(decode(read_bytes(path), name), name, suffix)
+        except CaseError as error:
+            # The record's source is the file; the line, when known, goes with the problem.
+            where = error.source or name
+            line = where[len(name) + 2:] + ": " if where.startswith(name + ", ") else ""
+            yield Entry(name, ERROR, line + "; ".join(error.problems))
             return
-        if suffix == ".csv":
-            with open(path, encoding="utf-8", newline="") as handle:
-                yield from read_csv(handle, name)
-        else:
-            yield from read_document(path.read_text(encoding="utf-8"), name, suffix)
         if progress is not None:
-            progress(path.stat().st_size)
-    except FileNotFoundError:
-        yield Entry(name, ERROR, "file not found")
-    except IsADirectoryError:
-        yield Entry(name, ERROR, "is a directory")
-    except (OSError, UnicodeDecodeError) as error:
-        yield Entry(name, ERROR, f"cannot read file: {error}")
+            progress(_size(path))
+        yield from _document_entries(data, name)
+        return
+    try:
+        handle = open(path, "rb")
+    except OSError as error:
+        yield Entry(name, ERROR, describe_os_error(error))
+        return
+    with handle:
+        try:
+            yield from (read_jsonl if suffix == ".jsonl" else read_csv)(handle, name, progress)
+        except OSError as error:  # a read error half-way (EIO): say where reading stopped
+            yield Entry(name, ERROR, f"{describe_os_error(error)}; the rest of the file was not read")
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def read_jsonl(handle: IO[bytes], name: str, progress: Callable[[int], None] | None = None) -> Iterator[Entry]:
     """One entry per non-blank line; each line is parsed later, where it is assessed."""
-    for number, line in enumerate(handle, start=1):
+    for number, line in lines(handle):
+        if isinstance(line, str):  # over the size limit
+            yield Entry(f"{name}:{number}", ERROR, line)
+            continue
         if progress is not None:
             progress(len(line))
         if line.strip():
             yield Entry(f"{name}:{number}", LINE, line)
 
 
-def read_csv(handle: IO[str], name: str) -> Iterator[Entry]:
-    """One entry per non-empty row, as a mapping of the header's field names to cell texts."""
-    reader = csv.reader(handle)
-    try:
-        header = next(reader, None)
-    except csv.Error as error:
-        yield Entry(f"{name}:1", ERROR, f"not valid CSV: {error}")
-        return
-    if header is None:
+def read_csv(handle: IO[bytes], name: str, progress: Callable[[int], None] | None = None) -> Iterator[Entry]:
+    """One entry per non-empty row, as a mapping of the header's field names to cell texts.
+
+    A row that cannot be read is an error entry and the next row is read: the
+    rows after a bad one are never lost. When the header itself is unusable,
+    every row gets an error entry saying so.
+    """
+    rows = csv_rows(handle)
+    first = next(rows, None)
+    while first is not None and first[1] == []:  # blank lines before the header
+        first = next(rows, None)
+    if first is None:
         yield Entry(name, ERROR, "the file is empty")
         return
-    header = [column.strip().lstrip("\ufeff") for column in header]  # a BOM from spreadsheet exports
-    repeated = sorted({column for column in header if header.count(column) > 1})
-    if repeated:
-        yield Entry(f"{name}:1", ERROR, f"field {repeated[0]!r}: the header names it more than once")
-        return
-    row_number = 1
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as error:
-            yield Entry(f"{name}:{row_number + 1}", ERROR, f"not valid CSV: {error}")
-            return
-        row_number += 1
-        if not any(cell.strip() for cell in row):
+    header: list[str] = []
+    header_problem = None
+    if isinstance(first[1], str):
+        header_problem = f"the header (row 1) cannot be read: {first[1]}"
+    else:
+        header = [column.strip() for column in first[1]]
+        repeated = sorted({column for column in header if header.count(column) > 1})
+        if repeated:
+            header_problem = f"field {quoted(repeated[0])}: the header names it more than once"
+    rows_seen = 0
+    for number, row in rows:
+        if progress is not None:
+            progress(sum(map(len, row)) + len(row) if isinstance(row, list) else 0)
+        where = f"{name}:{number}"
+        if isinstance(row, str):
+            yield Entry(where, ERROR, row)
+        elif not any(cell.strip() for cell in row):
             continue
-        if len(row) != len(header):
-            yield Entry(f"{name}:{row_number}", ERROR, f"the row has {len(row)} cells but the header names {len(header)}")
-            continue
-        yield Entry(f"{name}:{row_number}", ROW, dict(zip(header, row, strict=True)))
+        elif header_problem:
+            yield Entry(where, ERROR, f"not read: {header_problem}")
+        elif len(row) != len(header):
+            yield Entry(where, ERROR, f"the row has {len(row)} cells but the header names {len(header)}")
+        else:
+            yield Entry(where, ROW, dict(zip(header, row, strict=True)))
+        rows_seen += 1
+    if header_problem and not rows_seen:
+        yield Entry(f"{name}:1", ERROR, header_problem)
 
 
-def read_document(text: str, name: str, suffix: str) -> Iterator[Entry]:
-    """The entries of a JSON or YAML document: one case, or a list of cases."""
-    try:
-        data = parse_text(text, name, ".json" if suffix == ".json" else ".yaml" if suffix in (".yaml", ".yml") else "")
-    except CaseError as error:
-        yield Entry(name, ERROR, "; ".join(error.problems))
-        return
+def _document_entries(data: Any, name: str) -> Iterator[Entry]:
+    """The entries of a parsed JSON or YAML document: one case, or a list of cases."""
     if data is None:
         yield Entry(name, ERROR, "the file is empty")
     elif isinstance(data, list):
@@ -221,13 +302,10 @@ def case_of(entry: Entry, kb) -> Any:
     source, kind, payload = entry
     if kind == ERROR:
         raise CaseError([payload], source)
+    if kind == INVALID:
+        raise CaseError(payload[0], source, payload[1])
     if kind == LINE:
-        try:
-            record = json.loads(payload.rstrip(b"\r\n") if isinstance(payload, bytes) else payload)
-        except ValueError as error:  # JSONDecodeError, or bytes that are not UTF-8
-            where = f" (column {error.colno})" if isinstance(error, json.JSONDecodeError) else ""
-            message = error.msg if isinstance(error, json.JSONDecodeError) else str(error)
-            raise CaseError([f"not valid JSON: {message}{where}"], source) from None
+        record = parse_json_line(payload, source)
     elif kind == ROW:
         record = case_from_row(payload, kb.question_by_id)
     else:
@@ -275,10 +353,14 @@ def case_from_row(row: dict[str, str], questions: dict) -> dict[str, Any]:
 
 
 def _integer(text: str):
-    try:
+    """A whole number written as plain ASCII digits with an optional minus; anything else stays text.
+
+    ``int()`` would also read ``+30``, ``3_0``, ``٣٠`` and ``３０`` as 30; those
+    are kept as text, so validation refuses them naming the field.
+    """
+    if re.fullmatch(r"-?[0-9]{1,%d}" % MAX_INTEGER_DIGITS, text):
         return int(text)
-    except ValueError:
-        return text
+    return text
 
 
 # ---------------------------------------------------------------------------
@@ -308,11 +390,23 @@ def format_record(data: dict[str, Any], fmt: str) -> str:
     if fmt == "csv":
         out = io.StringIO()
         csv.writer(out, lineterminator="\n").writerow(
-            [" ".join(value) if isinstance(value, list) else "" if value is None else value for value in data.values()]
+            [csv_cell(" ".join(value) if isinstance(value, list) else "" if value is None else str(value))
+             for value in data.values()]
         )
         return out.getvalue()
-    text = json.dumps(data, ensure_ascii=False)
+    text = safe_json(json.dumps(data, ensure_ascii=False))
     return text + "\n" if fmt == "jsonl" else text
+
+
+def csv_cell(text: str) -> str:
+    """A cell a spreadsheet will show, never run: formula starts neutralised, control characters escaped.
+
+    A cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is
+    read as a formula by spreadsheets (``=HYPERLINK(...)`` in a case id would run
+    when the file is opened), so it gets a leading ``'``, as OWASP recommends.
+    """
+    text = printable(text)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def csv_header() -> str:

@@ -117,7 +117,8 @@ def describe_errors(model: type[CaseBase], error: ValidationError) -> list[str]:
         loc = [str(part) for part in item["loc"]]
         field = loc[0] if loc else None
         if item["type"] == "extra_forbidden" and field:
-            hint = difflib.get_close_matches(field, known, n=1)
+            # difflib is quadratic, and only the first problems are shown (CaseError caps them)
+            hint = difflib.get_close_matches(field, known, n=1) if len(field) <= 64 and len(problems) < 21 else []
             suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
             problems.append(f"field {field!r}: unknown field{suggestion}")
         elif field and field in questions:

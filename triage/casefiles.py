@@ -1,7 +1,9 @@
 """Reading and writing case files: JSON or YAML, from a path or standard input.
 
-Parsing problems become :class:`CaseError` naming the file (and line, for JSON
-syntax errors), so the command line can show them without a traceback.
+Files are read by :mod:`triage.reading` (strict: repeated keys, aliases, huge
+numbers and deep nesting refused; see there). Problems become :class:`CaseError`
+naming the file, line and field, so the command line can show them without a
+traceback. Writing is atomic, and a failed write is an :class:`OutputError`.
 """
 
 from __future__ import annotations
@@ -9,8 +11,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
-import sys
 import tempfile
 from pathlib import Path
 from typing import IO, Any, Iterator
@@ -18,88 +18,10 @@ from typing import IO, Any, Iterator
 import yaml
 
 from .errors import CaseError, OutputError
+from .reading import parse_document, read_document
 
-
-class _DuplicateKey(ValueError):
-    pass
-
-
-def _unique_pairs(pairs: list) -> dict:
-    # A repeated answer ({"fever": true, "fever": false}) must not be settled silently
-    # by "last one wins": that could drop a red flag.
-    result = {}
-    for key, value in pairs:
-        if key in result:
-            raise _DuplicateKey(key)
-        result[key] = value
-    return result
-
-
-class _UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
-    """The safe YAML loader, refusing a mapping that repeats a key."""
-
-    def construct_mapping(self, node, deep=False):
-        seen = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if key in seen:
-                raise _DuplicateKey(key)
-            seen.add(key)
-        return super().construct_mapping(node, deep=deep)
-
-    def construct_yaml_int(self, node):
-        """An integer as a person means it: ``030`` is 30, and ``1:30`` is not a number.
-
-        YAML 1.1 (PyYAML's dialect) reads ``030`` as octal 24 and ``1:30`` as 90:
-        someone's 30 weeks would silently become 24. Digits with leading zeros are
-        read as decimal, as YAML 1.2 does, and ``1:30`` is kept as text, which
-        validation then refuses with a message naming the field.
-        """
-        text = self.construct_scalar(node).replace("_", "")
-        if re.fullmatch(r"[-+]?0[0-9]+", text):
-            return int(text, 10)
-        if ":" in text:
-            return self.construct_scalar(node)
-        return super().construct_yaml_int(node)
-
-
-_UniqueKeyLoader.add_constructor("tag:yaml.org,2002:int", _UniqueKeyLoader.construct_yaml_int)
-
-
-def parse_text(text: str, source: str, suffix: str = "") -> Any:
-    """Parse a document as JSON (``.json``) or YAML (anything else; JSON is valid YAML).
-
-    A byte-order mark is ignored; a mapping that repeats a field is an error.
-    """
-    text = text.removeprefix("\ufeff")
-    try:
-        if suffix == ".json" or (not suffix and text.lstrip()[:1] in "[{"):
-            try:
-                return json.loads(text, object_pairs_hook=_unique_pairs)
-            except json.JSONDecodeError as error:
-                raise CaseError([f"not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})"], source) from None
-        return yaml.load(text, Loader=_UniqueKeyLoader)
-    except _DuplicateKey as error:
-        raise CaseError([f"field {error.args[0]!r}: given more than once"], source) from None
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        problem = getattr(error, "problem", None) or str(error)
-        raise CaseError([f"not valid YAML: {problem}{where}"], source) from None
-
-
-def read_document(path: str) -> tuple[Any, str]:
-    """Read and parse one case file (``-`` is standard input); return (data, source name)."""
-    if path == "-":
-        return parse_text(sys.stdin.read(), "<stdin>"), "<stdin>"
-    file = Path(path)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise CaseError(["file not found"], path) from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise CaseError([f"cannot read file: {error}"], path) from None
-    return parse_text(text, path, file.suffix.lower()), path
+# Parsing lives in triage.reading, behind every file triage reads; these names stay for callers.
+parse_text = parse_document
 
 
 def read_single_case(path: str) -> tuple[dict, str]:
@@ -140,8 +62,13 @@ def atomic_output(path: str | os.PathLike) -> Iterator[IO[str]]:
     removed, so a file at ``path`` is always complete. A symbolic link is written
     through (the file it names is replaced); a device or a pipe (``/dev/null``, a
     FIFO) cannot be replaced, so it is written to directly; a read-only file or a
-    directory is refused.
+    directory is refused. A write that fails (a full disk) is an
+    :class:`OutputError` naming the file. The temporary name holds the writer's
+    process id, so temporary files left by a process that was killed (``kill -9``)
+    are recognised and removed by the next run writing the same file.
     """
+    if str(path) == "":
+        raise OutputError("the output file name is empty")
     target = Path(os.path.realpath(path))
     if target.exists() and not target.is_file():
         if target.is_dir():
@@ -150,23 +77,113 @@ def atomic_output(path: str | os.PathLike) -> Iterator[IO[str]]:
             handle = open(target, "w", encoding="utf-8", newline="")
         except OSError as error:
             raise OutputError(f"{path}: cannot write the output file: {error.strerror}") from None
-        with handle:
-            yield handle
+        with _closing(handle, path) as guarded:
+            yield guarded
         return
     if target.exists() and not target.stat().st_mode & 0o222:
         raise OutputError(f"{path}: cannot write the output file: it is read-only")
+    remove_stale_partials(target)
     try:
         # mkstemp's mode 0600 is kept on purpose: the records are health data.
-        fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
+        fd, temp = tempfile.mkstemp(prefix=f".{target.name}.{os.getpid()}.", suffix=PARTIAL, dir=target.parent)
     except OSError as error:
         raise OutputError(f"{path}: cannot write the output file: {error.strerror}") from None
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
+        with _closing(os.fdopen(fd, "w", encoding="utf-8", newline=""), path, sync=True) as guarded:
+            yield guarded
         os.replace(temp, target)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(temp)
         raise
+
+
+PARTIAL = ".partial"
+
+
+def remove_stale_partials(target: Path) -> list[Path]:
+    """Remove the temporary files of ``target`` left by writers that no longer run; return them.
+
+    Only files named as :func:`atomic_output` names them, owned by this user,
+    whose process id is not a running process, are removed.
+    """
+    removed = []
+    prefix = f".{target.name}."
+    try:
+        candidates = [entry for entry in os.scandir(target.parent)
+                      if entry.name.startswith(prefix) and entry.name.endswith(PARTIAL)]
+    except OSError:
+        return removed
+    for entry in candidates:
+        pid_text = entry.name[len(prefix):].split(".", 1)[0]
+        if not pid_text.isdigit() or _running(int(pid_text)):
+            continue
+        with contextlib.suppress(OSError):
+            if entry.stat(follow_symlinks=False).st_uid == os.getuid() and entry.is_file(follow_symlinks=False):
+                os.unlink(entry.path)
+                removed.append(Path(entry.path))
+    return removed
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, ValueError):
+        return True
+    return True
+
+
+class GuardedWriter:
+    """A text stream whose write errors (a full disk, a closed pipe's EIO) become :class:`OutputError`."""
+
+    def __init__(self, handle: IO[str], name: str):
+        self._handle = handle
+        self._name = name
+
+    def _failed(self, error: OSError) -> OutputError:
+        return OutputError(f"{self._name}: cannot write the output file: {error.strerror or error}")
+
+    def write(self, text: str) -> int:
+        try:
+            return self._handle.write(text)
+        except BrokenPipeError:
+            raise
+        except OSError as error:
+            raise self._failed(error) from None
+
+    def flush(self) -> None:
+        try:
+            self._handle.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as error:
+            raise self._failed(error) from None
+
+    def fileno(self) -> int:
+        return self._handle.fileno()
+
+    def isatty(self) -> bool:
+        return self._handle.isatty()
+
+
+@contextlib.contextmanager
+def _closing(handle: IO[str], name, sync: bool = False) -> Iterator[GuardedWriter]:
+    guarded = GuardedWriter(handle, str(name))
+    try:
+        yield guarded
+        guarded.flush()
+        if sync:
+            try:
+                os.fsync(handle.fileno())
+            except OSError as error:
+                raise guarded._failed(error) from None
+    except BaseException:
+        with contextlib.suppress(OSError):  # closing flushes again, and fails again: nothing to add
+            handle.close()
+        raise
+    try:
+        handle.close()
+    except OSError as error:
+        raise guarded._failed(error) from None

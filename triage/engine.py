@@ -1,13 +1,16 @@
 """The inference engine: a knowledge base compiled into experta, reused across cases.
 
 An experta engine is not thread-safe and its Rete network costs tens of
-milliseconds to build, so :class:`Engine` builds one experta engine per thread,
-lazily, and reuses it (``reset``, declare, ``run``) for every case that thread
-assesses. One :class:`Engine` can therefore be shared by many threads.
+milliseconds to build, so :class:`Engine` keeps a pool of experta engines: a
+case borrows one (``reset``, declare, ``run``) and gives it back. One
+:class:`Engine` can therefore be shared by many threads, and a thread that
+ends leaves nothing behind: short-lived threads (a web server's) reuse the
+networks built before them instead of building, and keeping, one each.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from typing import Any, Iterable, Iterator
 
@@ -15,9 +18,13 @@ from .assessment import Assessment
 from .case import CaseBase, validate_case
 from .compiler import compile_rules, strata
 from .conclusions import Firing, conclude
+from .errors import CaseError
 from .fhir import case_from_questionnaire_response, is_fhir_resource
 from .knowledge import KnowledgeBase, load_knowledge_base
 from .rete import RuleEngine, engine_class
+from .text import quoted
+
+MAX_IDLE_ENGINES = 16  # engines kept for reuse; more threads at once build more, then drop them
 
 
 class Engine:
@@ -31,17 +38,35 @@ class Engine:
     def __init__(self, knowledge_base: KnowledgeBase | None = None):
         self.knowledge_base = knowledge_base if knowledge_base is not None else load_knowledge_base()
         strata(self.knowledge_base.rules)  # fail now, not in the first thread, on cyclic facts
-        self._local = threading.local()
+        self._idle: list[RuleEngine] = []  # built engines no thread is using
+        self._lock = threading.Lock()
+
+    def _build(self) -> RuleEngine:
+        # A fresh class (and fresh experta rules) per engine: experta rule
+        # objects remember the engine that last used them.
+        kb = self.knowledge_base
+        return engine_class(lambda action: compile_rules(kb.rules, kb.questions, action))()
 
     def _rule_engine(self) -> RuleEngine:
-        engine = getattr(self._local, "engine", None)
-        if engine is None:
-            # A fresh class (and fresh experta rules) per thread: experta rule
-            # objects remember the engine that last used them.
-            kb = self.knowledge_base
-            cls = engine_class(lambda action: compile_rules(kb.rules, kb.questions, action))
-            engine = self._local.engine = cls()
+        """Build one experta engine now and keep it in the pool (so the first case does not wait for it)."""
+        with self._lock:
+            if self._idle:
+                return self._idle[-1]
+        engine = self._build()
+        with self._lock:
+            self._idle.append(engine)
         return engine
+
+    @contextlib.contextmanager
+    def _borrowed(self) -> Iterator[RuleEngine]:
+        with self._lock:
+            engine = self._idle.pop() if self._idle else None
+        if engine is None:
+            engine = self._build()
+        yield engine  # not given back if the run failed half-way: its state is unknown
+        with self._lock:
+            if len(self._idle) < MAX_IDLE_ENGINES:
+                self._idle.append(engine)
 
     def validate(self, case: Any, source: str | None = None) -> CaseBase:
         """Validate a mapping (or case) against this knowledge base's questions.
@@ -49,9 +74,15 @@ class Engine:
         A FHIR QuestionnaireResponse (a mapping with ``resourceType``) is read as
         a case first, so every caller of ``assess`` accepts one.
         """
-        if is_fhir_resource(case):
-            case = case_from_questionnaire_response(case, self.knowledge_base, source)
-        return validate_case(self.knowledge_base.case_model, case, source)
+        try:
+            if is_fhir_resource(case):
+                case = case_from_questionnaire_response(case, self.knowledge_base, source)
+            return validate_case(self.knowledge_base.case_model, case, source)
+        except CaseError:
+            raise
+        except Exception as error:  # noqa: BLE001 - an input no check foresaw is still a bad case, never a crash
+            raise CaseError([f"not a valid case ({type(error).__name__}: {quoted(str(error), 200, quotes=False)})"],
+                            source) from None
 
     def assess(self, case: Any, source: str | None = None) -> Assessment:
         """Assess one case (a mapping or a case model); raises :class:`CaseError` if invalid."""
@@ -60,7 +91,8 @@ class Engine:
 
     def fire(self, case: CaseBase) -> list[Firing]:
         """Run the rules on a validated case: the rules that fired, with what each matched."""
-        return self._rule_engine().evaluate(case.answers())
+        with self._borrowed() as engine:
+            return engine.evaluate(case.answers())
 
     def assess_all(self, cases: Iterable[Any]) -> Iterator[Assessment]:
         """Assess cases one after another in this thread, in order."""

@@ -25,7 +25,10 @@ class KnowledgeBaseError(TriageError):
     """
 
     def __init__(self, problems: list[str]):
-        self.problems = list(problems)
+        from .text import MESSAGE_CHARS, printable, shorten
+
+        # File names and values come from the knowledge base's files: capped and escaped for the terminal.
+        self.problems = [printable(shorten(str(p), MESSAGE_CHARS)) for p in problems]
         count = len(self.problems)
         head = f"{count} problem{'s' if count != 1 else ''} in the knowledge base"
         super().__init__(head + ":\n" + "\n".join(f"  - {p}" for p in self.problems))
@@ -38,10 +41,19 @@ class CaseError(TriageError):
     its id when it has one, and ``problems`` one line per invalid field.
     """
 
+    MAX_PROBLEMS = 20  # a case with more is reported with the first ones and a count
+
     def __init__(self, problems: list[str], source: str | None = None, case_id: str | None = None):
-        self.problems = list(problems)
-        self.source = source
-        self.case_id = case_id
+        from .text import MESSAGE_CHARS, printable, shorten
+
+        # Problems quote the input: capped and escaped, so no input can flood or rewrite a terminal.
+        problems = list(problems)
+        if len(problems) > self.MAX_PROBLEMS + 1:  # (+1: capping twice, as after a pickle, changes nothing)
+            problems = problems[: self.MAX_PROBLEMS] + [f"... and {len(problems) - self.MAX_PROBLEMS:,} more problems"]
+        shown = [printable(shorten(str(p), MESSAGE_CHARS)) for p in problems]
+        self.problems = shown
+        self.source = printable(shorten(source, 300)) if source is not None else None
+        self.case_id = printable(shorten(case_id, 200)) if isinstance(case_id, str) else case_id
         super().__init__(self._describe())
 
     def _describe(self) -> str:

@@ -36,6 +36,7 @@ from .conditions import AllOf, AnyOf, FactTest, FieldTest, NotOf, negation_norma
 from .errors import CaseError
 from .knowledge import KnowledgeBase
 from .questions import Choice, Question
+from .text import quoted
 from .urgency import Urgency
 
 BASE = "https://triage.example/fhir"
@@ -380,7 +381,16 @@ def case_from_questionnaire_response(resource: Mapping, kb: KnowledgeBase, sourc
     """
     resource_type = resource.get("resourceType")
     if resource_type != "QuestionnaireResponse":
-        raise CaseError([f"a FHIR {resource_type} is not a case; send a QuestionnaireResponse"], source)
+        raise CaseError([f"field 'resourceType': a FHIR {quoted(resource_type, quotes=not isinstance(resource_type, str))} is not a case; send a QuestionnaireResponse"],
+                        source)
+    # A key FHIR does not define is refused, never ignored: {"resourceType": ..., "fever": true}
+    # is a case whose answers would otherwise silently vanish.
+    unknown = _unknown_keys(resource, _RESPONSE_ELEMENTS)
+    if unknown:
+        raise CaseError([f"field {quoted(key)}: not an element of a FHIR QuestionnaireResponse"
+                         + (" (answers go in item[].answer; a plain case has no resourceType)"
+                            if key in kb.question_by_id else "")
+                         for key in unknown[:5]], source)
     case_id = resource.get("id")
     identifier = resource.get("identifier")
     if case_id is None and isinstance(identifier, Mapping):
@@ -405,6 +415,26 @@ def case_from_questionnaire_response(resource: Mapping, kb: KnowledgeBase, sourc
     return case
 
 
+MAX_ITEM_DEPTH = 16  # our questionnaire nests items 2 deep
+
+# The elements FHIR R4 defines for a QuestionnaireResponse, its items and their answers.
+# A primitive element may carry its extensions under "_" + its name.
+_RESOURCE_BASE = {"resourceType", "id", "meta", "implicitRules", "language", "text", "contained", "extension",
+                  "modifierExtension"}
+_RESPONSE_ELEMENTS = _RESOURCE_BASE | {"identifier", "basedOn", "partOf", "questionnaire", "status", "subject",
+                                       "encounter", "authored", "author", "source", "item"}
+_ITEM_ELEMENTS = {"id", "extension", "modifierExtension", "linkId", "definition", "text", "answer", "item"}
+_ANSWER_ELEMENTS = {"id", "extension", "modifierExtension", "item"} | {
+    "value" + kind for kind in ("Boolean", "Decimal", "Integer", "Date", "DateTime", "Time", "String", "Uri",
+                                "Attachment", "Coding", "Quantity", "Reference")}
+
+
+def _unknown_keys(mapping: Mapping, elements: set[str]) -> list:
+    """The keys of ``mapping`` that are not FHIR elements (nor ``_element`` extensions of them)."""
+    return [key for key in mapping
+            if not (isinstance(key, str) and (key in elements or (key[:1] == "_" and key[1:] in elements)))]
+
+
 class _ResponseReader:
     """Walks the items of a response (nested ones too) and collects checked answers."""
 
@@ -415,20 +445,32 @@ class _ResponseReader:
         self.answers: dict[str, Any] = {}
         self.seen: set[str] = set()
 
-    def read_items(self, items: Any, where: str) -> None:
+    def read_items(self, items: Any, where: str, depth: int = 0) -> None:
         if items is None:
             return
         if not isinstance(items, list):
             self.problems.append(f"{where}: must be a list of items")
             return
+        if depth > MAX_ITEM_DEPTH:
+            self.problems.append(f"{where}: items nested more than {MAX_ITEM_DEPTH} levels deep")
+            return
         for number, item in enumerate(items):
-            self.read_item(item, f"{where}[{number}]")
+            self.read_item(item, f"{where}[{number}]", depth)
 
-    def read_item(self, item: Any, where: str) -> None:
+    def read_item(self, item: Any, where: str, depth: int = 0) -> None:
         if not isinstance(item, Mapping) or not isinstance(item.get("linkId"), str):
             self.problems.append(f"{where}: an item needs a linkId")
             return
         linkid = item["linkId"]
+        unknown = _unknown_keys(item, _ITEM_ELEMENTS)
+        if unknown:
+            self.problems.append(f"linkId {quoted(linkid)}: field {quoted(unknown[0])}: not an element of an item")
+            return
+        for answer in item.get("answer") or [] if isinstance(item.get("answer"), list) else []:
+            bad = _unknown_keys(answer, _ANSWER_ELEMENTS) if isinstance(answer, Mapping) else []
+            if bad:
+                self.problems.append(f"linkId {quoted(linkid)}: answer: field {quoted(bad[0])}: not an element of an answer")
+                return
         answers = item.get("answer") or []
         if not isinstance(answers, list):
             self.problems.append(f"linkId {linkid!r}: answer must be a list")
@@ -448,19 +490,19 @@ class _ResponseReader:
             if answers:
                 self.problems.append(f"linkId {linkid!r}: a help text (display item) takes no answer")
         else:
-            hint = difflib.get_close_matches(linkid, list(self.questions), n=1)
+            hint = difflib.get_close_matches(linkid, list(self.questions), n=1) if len(linkid) <= 64 else []
             suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
             self.problems.append(f"linkId {linkid!r}: unknown linkId, not a question of this questionnaire{suggestion}")
-        self.read_items(item.get("item"), f"linkId {linkid!r}: item")
+        self.read_items(item.get("item"), f"linkId {linkid!r}: item", depth + 1)
         for answer in answers:
             if isinstance(answer, Mapping):
-                self.read_items(answer.get("item"), f"linkId {linkid!r}: answer.item")
+                self.read_items(answer.get("item"), f"linkId {linkid!r}: answer.item", depth + 1)
 
     def answer_value(self, question: Question, answer: Any) -> Any:
         """The typed value of one answer, or None after recording the problem."""
         linkid = question.id
         expected = _VALUE_KEY[question.type]
-        keys = [key for key in answer if key.startswith("value")] if isinstance(answer, Mapping) else []
+        keys = [key for key in answer if isinstance(key, str) and key.startswith("value")] if isinstance(answer, Mapping) else []
         if len(keys) != 1:
             self.problems.append(f"linkId {linkid!r}: an answer needs exactly one value[x]; expected {expected}")
             return None

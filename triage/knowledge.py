@@ -15,19 +15,18 @@ Every problem is reported with the file, the rule id and the field.
 from __future__ import annotations
 
 import os
-from collections.abc import Hashable
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .case import CaseBase, build_case_model
 from .conditions import Condition, FactTest, FieldTest, walk
-from .errors import KnowledgeBaseError
+from .errors import CaseError, KnowledgeBaseError
 from .provenance import knowledge_base_digest
 from .questions import Question, QuestionSet
+from .reading import KNOWLEDGE_BASE_BYTES, decode, display_name, parse_yaml, read_bytes
 from .urgency import Urgency
 
 ID_PATTERN = r"^[a-z][a-z0-9_]*$"
@@ -229,9 +228,14 @@ class KnowledgeBase:
         return {r.id: r for r in self.rules}
 
     def document_text(self, name: str) -> str | None:
-        """The text of a source document, or None when it is missing."""
+        """The text of a source document, or None when it is missing; :class:`KnowledgeBaseError` if unreadable."""
         path = self.path / "sources" / name
-        return path.read_text(encoding="utf-8") if path.is_file() else None
+        if not path.is_file():
+            return None
+        try:
+            return decode(read_bytes(path, KNOWLEDGE_BASE_BYTES), display_name(path))
+        except CaseError as error:
+            raise KnowledgeBaseError([str(error)]) from None
 
     def __repr__(self) -> str:
         return f"<KnowledgeBase {self.name} {self.version} packs={self.packs} rules={len(self.rules)}>"
@@ -258,6 +262,12 @@ def load_knowledge_base(path: str | os.PathLike | None = None, packs: list[str] 
         raise KnowledgeBaseError(problems)
 
     questions = question_set.questions
+    # A question becomes a field of the case model: a name the model itself uses
+    # (id, answers, model_config, ...) would break it, so it is refused here.
+    reserved = sorted({q.id for q in questions} & _RESERVED_FIELDS)
+    if reserved:
+        raise KnowledgeBaseError([f"{root / 'questions.yaml'}: question {name}: id: {name!r} is reserved by the case model"
+                                  for name in reserved])
     causes = _unique(cause_file.causes, "cause", root / "catalogue" / "causes.yaml", problems)
     advice = _unique(advice_file.advice, "advice", root / "catalogue" / "advice.yaml", problems)
     _unique(questions, "question", root / "questions.yaml", problems)
@@ -317,12 +327,12 @@ def check_references(kb: KnowledgeBase) -> list[str]:
             if advice not in kb.advice:
                 problems.append(f"{where}: then.advice: unknown advice {advice!r} (add it to catalogue/advice.yaml)")
         for source in rule.spec.sources:
-            if source.document and kb.document_text(source.document) is None:
-                problems.append(f"{where}: sources: document {source.document!r} is not in sources/")
+            if source.document:
+                problems.extend(_document_problems(kb, source.document, f"{where}: sources"))
     for item in kb.advice.values():
         for source in item.sources:
-            if source.document and kb.document_text(source.document) is None:
-                problems.append(f"catalogue/advice.yaml: advice {item.id}: sources: document {source.document!r} is not in sources/")
+            if source.document:
+                problems.extend(_document_problems(kb, source.document, f"catalogue/advice.yaml: advice {item.id}: sources"))
     for question in kb.questions:
         if question.ask_when is not None:
             for test in walk(question.ask_when):
@@ -335,6 +345,19 @@ def check_references(kb: KnowledgeBase) -> list[str]:
                     problems.append(f"questions.yaml: question {question.id}: ask_when: only field tests are allowed, not facts")
     problems.extend(_detail_problems(kb))
     return problems
+
+
+def _document_problems(kb: KnowledgeBase, name: str, where: str) -> list[str]:
+    """A cited source document that is missing, or cannot be read as UTF-8 text."""
+    try:
+        if kb.document_text(name) is None:
+            return [f"{where}: document {name!r} is not in sources/"]
+    except KnowledgeBaseError as error:
+        return [f"{where}: document {name!r}: {problem}" for problem in error.problems]
+    return []
+
+
+_RESERVED_FIELDS = {"id"} | {name for name in dir(CaseBase) if not name.startswith("__")} | {"model_config"}
 
 
 def _detail_problems(kb: KnowledgeBase) -> list[str]:
@@ -414,45 +437,16 @@ def _rel(path: Path, root: Path) -> str:
         return str(path)
 
 
-class DuplicateKeyError(yaml.YAMLError):
-    """A YAML mapping gives the same key twice: the reader refuses to guess which one counts."""
-
-
 def read_yaml(path: Path) -> Any:
-    """Read a YAML file with the safe loader (the C one when available), refusing duplicate keys.
-
-    PyYAML keeps the last of two ``urgency:`` keys in a rule without a word, so a
-    rule could silently say something else than its author reviewed. Raises
-    :class:`DuplicateKeyError` naming the file, the line and the key.
-    """
-    # To be folded into the one strict reader of the hostile-input work (issue 10).
-    class UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
-        def construct_mapping(self, node, deep=False):
-            seen: dict[Any, int] = {}
-            for key_node, _ in node.value:
-                key, line = self.construct_object(key_node, deep=True), key_node.start_mark.line + 1
-                if not isinstance(key, Hashable):
-                    continue  # the safe loader refuses it with its own message
-                if key in seen:
-                    raise DuplicateKeyError(f"{path}: line {line}: key {key!r} given twice (first at line {seen[key]})")
-                seen[key] = line
-            return super().construct_mapping(node, deep=deep)
-
-    with open(path, encoding="utf-8") as handle:
-        return yaml.load(handle, Loader=UniqueKeyLoader)
+    """Read a YAML file with the strict reader (:mod:`triage.reading`); raises :class:`CaseError` naming the line."""
+    return parse_yaml(decode(read_bytes(path, KNOWLEDGE_BASE_BYTES), display_name(path)), display_name(path), aliases=True)
 
 
 def _load_model(path: Path, model: type[BaseModel], problems: list[str]):
     try:
         data = read_yaml(path)
-    except FileNotFoundError:
-        problems.append(f"{path}: file is missing")
-        return None
-    except DuplicateKeyError as error:
-        problems.append(str(error))
-        return None
-    except yaml.YAMLError as error:
-        problems.append(f"{path}: not valid YAML: {error}".replace("\n", " "))
+    except CaseError as error:
+        problems.append(f"{display_name(path)}: file is missing" if error.problems == ["file not found"] else str(error))
         return None
     try:
         return model.model_validate(data)

@@ -28,12 +28,14 @@ from typing import Any, Iterable, Iterator, Literal, NamedTuple, overload
 
 from ._main_guard import processes_may_start
 from .assessment import Assessment
-from .batch import CASE, Entry, case_of, format_record, record
+from .batch import CASE, INVALID, Entry, case_of, format_record, record
 from .case import CaseBase
 from .conclusions import Firing, conclude, summarise
 from .engine import Engine
 from .errors import CaseError, WorkerError
 from .knowledge import KnowledgeBase, load_knowledge_base
+from .lifeline import die_with
+from .text import quoted
 
 CHUNK_SIZE = 250  # cases per task: large enough that sending a task costs little per case
 IN_FLIGHT = 4  # chunks per worker sent ahead; bounds the memory the stream needs
@@ -71,16 +73,18 @@ class RuleData:
         return cls(files, tuple(kb.packs), digest)
 
     def load(self) -> KnowledgeBase:
-        """Write the files to a private directory (once per process) and load the knowledge base."""
-        directory = _RULE_DIRS.get(self.digest)
-        if directory is None:
-            temp = tempfile.TemporaryDirectory(prefix="triage-rules-")
+        """Write the files to a private temporary directory, load the knowledge base, remove the directory.
+
+        Removed at once, not when the process exits: worker processes end without
+        running exit handlers, and a killed one runs nothing, so a directory left
+        for later would leak (one per worker per run).
+        """
+        with tempfile.TemporaryDirectory(prefix="triage-rules-") as directory:
             for name, content in self.files:
-                target = Path(temp.name, name)
+                target = Path(directory, name)
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_bytes(content)
-            directory = _RULE_DIRS[self.digest] = temp  # removed when the process exits
-        return load_knowledge_base(directory.name, list(self.packs))
+            return load_knowledge_base(directory, list(self.packs))
 
 
 @dataclass(frozen=True)
@@ -98,7 +102,6 @@ class Work:
     full: bool = False
 
 
-_RULE_DIRS: dict[str, Any] = {}
 _ENGINES: dict[str, Engine] = {}
 _INSTALLED: list[Work] = []
 
@@ -111,11 +114,13 @@ def _engine_for(work: Work) -> Engine:
     return engine
 
 
-def _install(work: Work) -> None:
+def _install(work: Work, parent: int | None = None) -> None:
     """Process-pool initializer: build this worker's engine once, before any case arrives."""
     # Ctrl-C is for the main process, which stops the pool: a worker would only
     # print a traceback of its own.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if parent is not None:
+        die_with(parent)
     _INSTALLED[:] = [work]
     _engine_for(work)
 
@@ -141,6 +146,28 @@ class ChunkRecords(NamedTuple):
     errors: list[str]  # one line per case that could not be assessed
 
 
+def assess_entry(engine: Engine, entry: Entry):
+    """(validated case, firings) of one entry; anything that goes wrong is a :class:`CaseError` naming it.
+
+    Whatever an input holds, one case must never stop the others: an exception
+    that is not a CaseError (a bug, or an input no reader foresaw) becomes this
+    case's error, so the batch still writes one record per case.
+    """
+    try:
+        valid = engine.validate(case_of(entry, engine.knowledge_base), entry.source)
+        return valid, engine.fire(valid)
+    except CaseError:
+        raise
+    except Exception as error:  # noqa: BLE001 - see the docstring
+        raise CaseError([unexpected(error)], entry.source) from None
+
+
+def unexpected(error: BaseException) -> str:
+    """The problem line for an exception no check foresaw."""
+    detail = quoted(str(error), 200, quotes=False)
+    return f"cannot be assessed: {type(error).__name__}" + (f": {detail}" if detail else "")
+
+
 def run_chunk(engine: Engine, work: Work, chunk: list[Entry]):
     """Assess every case of a chunk; one result per entry, in order."""
     kb = engine.knowledge_base
@@ -148,8 +175,7 @@ def run_chunk(engine: Engine, work: Work, chunk: list[Entry]):
         results = []
         for entry in chunk:
             try:
-                valid = engine.validate(case_of(entry, kb), entry.source)
-                firings = engine.fire(valid)
+                valid, firings = assess_entry(engine, entry)
             except CaseError as error:
                 results.append((False, (error.problems, error.source, error.case_id)))
             else:
@@ -162,8 +188,7 @@ def run_chunk(engine: Engine, work: Work, chunk: list[Entry]):
     for entry in chunk:
         assessment = None
         try:
-            valid = engine.validate(case_of(entry, kb), entry.source)
-            firings = engine.fire(valid)
+            valid, firings = assess_entry(engine, entry)
         except CaseError as error:
             case_id = error.case_id or entry.source
             message = "; ".join(error.problems)
@@ -207,7 +232,7 @@ def _process_pool(workers: int, work: Work) -> ProcessPoolExecutor:
     context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
     if context.get_start_method() == "forkserver":
         context.set_forkserver_preload(["triage.parallel"])
-    return ProcessPoolExecutor(workers, mp_context=context, initializer=_install, initargs=(work,))
+    return ProcessPoolExecutor(workers, mp_context=context, initializer=_install, initargs=(work, os.getpid()))
 
 
 def run_chunks(
@@ -292,11 +317,32 @@ def _in_order(submit, chunks: Iterable, window: int) -> Iterator[Any]:
 # The library's entry points
 
 
-def _case_entries(cases: Iterable[Any]) -> Iterator[Entry]:
+_PLAIN = (str, int, float, bool, type(None))
+
+
+def _case_entries(cases: Iterable[Any], engine: Engine | None = None) -> Iterator[Entry]:
+    """Each case as an entry that can travel to a worker process.
+
+    A plain mapping of text keys to plain values goes as it is. Anything else (a
+    FHIR resource, a mapping of another type, values of other types, which might
+    not pickle) is validated here first, the same way for any number of workers:
+    a valid case travels as its plain answers, an invalid one as its error.
+    """
     for number, case in enumerate(cases):
+        source = f"cases[{number}]"
         if isinstance(case, CaseBase):  # case models are built at run time and do not pickle
             case = case.model_dump(exclude_none=True)
-        yield Entry(f"cases[{number}]", CASE, case)
+        elif engine is not None and not (type(case) is dict and all(
+                type(key) is str and type(value) in _PLAIN for key, value in case.items())):
+            try:
+                case = engine.validate(case, source).model_dump(exclude_none=True)
+            except CaseError as error:
+                yield Entry(source, INVALID, (error.problems, error.case_id))
+                continue
+            except Exception as error:  # noqa: BLE001 - one case must not stop the stream
+                yield Entry(source, INVALID, ([unexpected(error)], None))
+                continue
+        yield Entry(source, CASE, case)
 
 
 @overload
@@ -330,7 +376,7 @@ def assess_many(
     engine = Engine(knowledge_base) if knowledge_base is not None else _default_engine()
     kb = engine.knowledge_base
     work = Work(RuleData.of(kb), "firings")
-    for results in run_chunks(_case_entries(cases), work, workers, engine=engine):
+    for results in run_chunks(_case_entries(cases, engine), work, workers, engine=engine):
         for ok, value in results:
             if ok:
                 yield _assessment(kb, *value)
@@ -390,8 +436,8 @@ def dask_client(address: str):
         raise WorkerError('Dask is not installed: pip install "triage[dask]"') from None
     try:
         return Client(address, timeout="10s")
-    except (OSError, TimeoutError) as error:
-        raise WorkerError(f"cannot reach the Dask scheduler at {address}: {error}") from None
+    except (OSError, TimeoutError, ValueError, TypeError) as error:  # ValueError: not an address at all
+        raise WorkerError(f"cannot reach the Dask scheduler at {quoted(address)}: {quoted(str(error), 200, quotes=False)}") from None
 
 
 def assess_bag(bag, knowledge_base: KnowledgeBase | None = None):
@@ -408,5 +454,5 @@ def assess_bag(bag, knowledge_base: KnowledgeBase | None = None):
 def _assess_partition(cases, work: Work) -> list:
     engine = _engine_for(work)
     kb = engine.knowledge_base
-    results = run_chunk(engine, work, list(_case_entries(cases)))
+    results = run_chunk(engine, work, list(_case_entries(cases, engine)))
     return [_assessment(kb, *value) if ok else CaseError(*value) for ok, value in results]

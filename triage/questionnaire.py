@@ -294,12 +294,12 @@ def _parse(question: Question, reply: str) -> Any:
     if question.type == "boolean":
         return True if reply in YES else False if reply in NO else None
     if question.type == "integer":
-        if not (reply.lstrip("-").isdigit() and reply.isascii()):
+        if not (reply.lstrip("-").isdigit() and reply.isascii()) or len(reply) > 20:  # int() refuses 4,300+ digits
             return None
         value = int(reply)
         return value if question.min <= value <= question.max else None
     values = question.values
-    if reply.isdigit() and reply.isascii() and 1 <= int(reply) <= len(values):
+    if reply.isdigit() and reply.isascii() and len(reply) <= 20 and 1 <= int(reply) <= len(values):
         return values[int(reply) - 1]
     for choice in question.choices:
         if reply in (str(choice.value).lower(), choice.label.lower()):

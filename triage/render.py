@@ -5,6 +5,7 @@ from __future__ import annotations
 import textwrap
 
 from .assessment import Assessment
+from .text import printable, shorten
 from .urgency import Urgency
 
 _COLOURS = {
@@ -33,7 +34,7 @@ def render_text(assessment: Assessment, explain: bool = False, colour: bool = Fa
     heading = "NOT COVERED BY THIS TOOL" if assessment.out_of_scope else level.label.upper()
     lines = [style(_COLOURS[level], f"{heading}  ({level.value})"), _wrap(assessment.action, "")]
     if assessment.case_id:
-        lines.insert(0, f"Case {assessment.case_id}")
+        lines.insert(0, f"Case {printable(shorten(assessment.case_id, 200))}")  # from the input: escaped for the terminal
 
     if assessment.red_flags:
         lines += ["", style(_BOLD, "Warning signs")]

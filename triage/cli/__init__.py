@@ -7,8 +7,10 @@ messages with a non-zero exit, never a traceback.
 
 from __future__ import annotations
 
+from ..streams import guard_standard_streams
 from .app import main
 
+guard_standard_streams()  # before anything prints: closed or failing standard streams (see triage.streams)
 # Importing a command module registers its commands on main (one line each).
 # isort: off
 from . import ask  # noqa: F401,E402

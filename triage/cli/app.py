@@ -152,6 +152,15 @@ class _Commands(click.Group):
       with more to say on Ctrl-C (batch, ask) catch it first.
     """
 
+    def main(self, *args, **kwargs):
+        # --help and --version print before any command runs: a closed or full standard
+        # output there is the same OutputError, with the same message and status.
+        try:
+            return super().main(*args, **kwargs)
+        except OutputError as error:
+            click.echo(f"Error: {error}", err=True)
+            sys.exit(exit_status(error))
+
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
@@ -161,6 +170,11 @@ class _Commands(click.Group):
         except KeyboardInterrupt:
             click.echo("\nStopped.", err=True)
             ctx.exit(EXIT_INTERRUPTED)
+        except BrokenPipeError:
+            # The reader of standard output stopped (`triage rules list | head`): the shell's
+            # status for SIGPIPE, quietly, as `triage batch` does; not 1, "a case was invalid".
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            ctx.exit(141)
 
 
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})

@@ -7,6 +7,7 @@ import json
 import click
 
 from .app import State, main, use_colour
+from .batch import ByteSize
 
 
 @main.command()
@@ -14,8 +15,10 @@ from .app import State, main, use_colour
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "fhir"]), default="text", show_default=True,
               help="text for people, json for programs, fhir for an HL7 FHIR R4 RiskAssessment.")
 @click.option("--explain", is_flag=True, help="Show the reasoning: each fired rule, what it matched, its sources.")
+@click.option("--max-input-size", "max_input", type=ByteSize(), metavar="SIZE",
+              help="The largest case file read (default 16M; K, M and G suffixes).")
 @click.pass_obj
-def assess(state: State, file: str, fmt: str, explain: bool) -> None:
+def assess(state: State, file: str, fmt: str, explain: bool, max_input: int | None) -> None:
     """Assess the case in FILE (JSON or YAML; '-' reads standard input).
 
     A case is a mapping of answers, or a FHIR QuestionnaireResponse; a missing
@@ -25,10 +28,16 @@ def assess(state: State, file: str, fmt: str, explain: bool) -> None:
     from ..casefiles import read_single_case  # here: keeps `triage --help` fast
     from ..render import render_text
 
+    if max_input is not None:
+        from ..reading import set_max_input_bytes
+
+        set_max_input_bytes(max_input)
     case, source = read_single_case(file)
     assessment = state.engine.assess(case, source=source)
     if fmt == "json":
-        click.echo(assessment.model_dump_json(indent=2))
+        from ..text import safe_json
+
+        click.echo(safe_json(assessment.model_dump_json(indent=2)))
     elif fmt == "fhir":
         from ..fhir import risk_assessment
 

@@ -40,6 +40,9 @@ def audit(state: State, files: tuple[str, ...], fmt: str, strict: bool, old_rule
     changed, a transition matrix of old against new level, and the vignettes
     newly under-triaged or newly correct; exits 1 when an emergency or urgent
     vignette is newly under-triaged.
+
+    A vignette that cannot be read or is invalid is listed on standard error and
+    left out of the figures; every other one is audited, and the exit status is 1.
     """
     if html_path is not None and not html_path.parent.is_dir():
         raise click.BadParameter(f"directory {str(html_path.parent)!r} does not exist", param_hint="--html")
@@ -48,6 +51,7 @@ def audit(state: State, files: tuple[str, ...], fmt: str, strict: bool, old_rule
     from ..errors import CaseError
 
     engine = state.engine
+    problems: list[str] = []  # unreadable or invalid vignettes: listed, never hiding the others
     impact = None
     if old_rules is not None:
         from ..impact import compare, read_records
@@ -59,12 +63,12 @@ def audit(state: State, files: tuple[str, ...], fmt: str, strict: bool, old_rule
         impact = compare(records, _old_engine(old_rules, engine.knowledge_base.packs), engine)
         fired = [([f.id for f in engine.assess(r.case, source=r.source).fired_rules], r.expected_urgency) for r in records]
     else:
-        vignettes = read_vignettes(files)
-        if not vignettes:  # an audit of nothing must not look like a clean audit
+        vignettes = read_vignettes(files, problems)
+        if not vignettes and not problems:  # an audit of nothing must not look like a clean audit
             raise CaseError([f"no vignettes in {', '.join(files)}: nothing to audit"])
-    report = run_audit(vignettes, engine) if vignettes else None
+    report = run_audit(vignettes, engine, problems) if vignettes else None
     if old_rules is None:
-        fired = [(o.fired_rules, o.expected_urgency) for o in report.outcomes]
+        fired = [(o.fired_rules, o.expected_urgency) for o in report.outcomes] if report is not None else []
     rule_coverage = None
     if with_coverage or html_path is not None:  # the page always shows coverage
         from ..coverage import coverage
@@ -74,7 +78,12 @@ def audit(state: State, files: tuple[str, ...], fmt: str, strict: bool, old_rule
     click.echo(_json(report, shown, impact) if fmt == "json" else _text(report, shown, impact))
     if html_path is not None:
         _write_html(html_path, report, rule_coverage, impact, files)
+    for problem in problems:
+        click.echo(f"error: {problem}", err=True)
     failures = _failures(report, shown, impact, strict)
+    if problems:
+        failures.insert(0, f"{len(problems)} problem{'s' if len(problems) != 1 else ''} with the vignettes "
+                           "(listed above; those vignettes were not audited)")
     if failures:
         raise click.ClickException("; ".join(failures))
 
@@ -93,7 +102,10 @@ def _old_engine(path: Path, packs: list[str]):
 def _text(report, rule_coverage, impact) -> str:
     from ..audit import render_report
 
-    parts = [render_report(report)] if report is not None else ["No vignettes (no expected levels): changes only."]
+    if report is not None:
+        parts = [render_report(report)]
+    else:
+        parts = ["No vignettes (no expected levels): changes only." if impact is not None else "No vignette could be read."]
     if rule_coverage is not None:
         from ..coverage import render_coverage
 

@@ -9,6 +9,7 @@ import time
 
 import click
 
+from ..text import printable
 from .app import State, Terminated, main, stop_cleanly_on_termination
 
 MAX_ERRORS_SHOWN = 100
@@ -16,8 +17,25 @@ EXIT_INTERRUPTED = 130  # the shell's convention for Ctrl-C
 EXIT_BROKEN_PIPE = 141  # the shell's status for a command stopped by SIGPIPE
 
 
+class ByteSize(click.ParamType):
+    """A number of bytes: 1000000, 64K, 16M, 1G (powers of 1024)."""
+
+    name = "size"
+    UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3}
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, int):
+            return value
+        text = str(value).strip().upper().removesuffix("B")
+        unit = text[-1:] if text[-1:] in ("K", "M", "G") else ""
+        digits = text[: len(text) - len(unit)]
+        if not (digits.isascii() and digits.isdigit()) or len(digits) > 15 or int(digits) < 1:
+            self.fail(f"{value!r} is not a size such as 1000000, 64K, 16M or 1G", param, ctx)
+        return int(digits) * self.UNITS[unit]
+
+
 @main.command()
-@click.argument("inputs", nargs=-1, required=True, metavar="INPUT...")
+@click.argument("inputs", nargs=-1, metavar="INPUT...")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), metavar="FILE",
               help="Write the records to FILE (atomically: complete or not at all). Default: standard output.")
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "json"]), default="jsonl", show_default=True,
@@ -28,9 +46,13 @@ EXIT_BROKEN_PIPE = 141  # the shell's status for a command stopped by SIGPIPE
 @click.option("--dask", "dask_address", metavar="ADDRESS",
               help='Assess on the Dask cluster whose scheduler is at ADDRESS (needs "triage[dask]").')
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary on standard error.")
+@click.option("--max-input-size", "max_input", type=ByteSize(), metavar="SIZE",
+              help="The largest JSON or YAML file, JSONL line or CSV row read (default 16M; K, M and G suffixes).")
+@click.option("--clean", is_flag=True,
+              help="Only remove the temporary files of -o FILE left by runs that were killed, then exit.")
 @click.pass_obj
 def batch(state: State, inputs: tuple[str, ...], output: str | None, fmt: str, full: bool,
-          workers: int | None, dask_address: str | None, quiet: bool) -> None:
+          workers: int | None, dask_address: str | None, quiet: bool, max_input: int | None, clean: bool) -> None:
     """Assess every case in the INPUTs and write one record per case, in input order.
 
     An INPUT is a .json file (one case or a list), .yaml/.yml (the same), .jsonl
@@ -53,12 +75,28 @@ def batch(state: State, inputs: tuple[str, ...], output: str | None, fmt: str, f
     """
     from ..batch import input_size, read_inputs, write_records
     from ..casefiles import atomic_output
+    from ..errors import OutputError
     from ..parallel import Totals, batch_records, dask_client
+    from ..reading import max_input_bytes, set_max_input_bytes
+    from ..streams import stdout_closed
 
+    if clean:
+        clean_partials(output, inputs)
+        return
+    if not inputs:
+        raise click.UsageError("Missing argument 'INPUT...'.")
     if full and fmt == "csv":
         raise click.UsageError("--full writes whole assessments, which need --format jsonl or json")
     if workers is not None and dask_address:
         raise click.UsageError("--workers and --dask exclude each other: the Dask cluster decides")
+    if output == "":
+        raise click.UsageError("-o needs a file name (leave it out to write to standard output)")
+    if output is None and stdout_closed():
+        raise OutputError("standard output is closed: give -o FILE, or do not close it (>&-)")
+    if max_input is not None:
+        set_max_input_bytes(max_input)
+    max_input_bytes()  # a bad TRIAGE_MAX_INPUT_BYTES stops here, before any case is read
+    restore_ctrl_c()
     progress = Progress(input_size(inputs), enabled=not quiet and sys.stderr.isatty())
     totals = Totals()
     client = None
@@ -69,9 +107,10 @@ def batch(state: State, inputs: tuple[str, ...], output: str | None, fmt: str, f
         with stop_cleanly_on_termination():
             engine = state.engine
             client = dask_client(dask_address) if dask_address else None
-            with atomic_output(output) if output else contextlib.nullcontext(sys.stdout) as out:
+            with atomic_output(output) if output is not None else contextlib.nullcontext(sys.stdout) as out:
                 chunks = batch_records(read_inputs(inputs, progress=progress.read), engine, fmt, full, workers, client, totals)
                 write_records(reported(chunks, progress, totals), out, fmt)
+                out.flush()  # here, not at exit: a full disk must be this command's error
     except BrokenPipeError:
         # The reader of standard output stopped (`| head`): stop quietly, as a
         # command killed by SIGPIPE would, without Python's complaint at exit.
@@ -93,13 +132,40 @@ def batch(state: State, inputs: tuple[str, ...], output: str | None, fmt: str, f
         sys.exit(1)
 
 
+def clean_partials(output: str | None, inputs: tuple[str, ...]) -> None:
+    """``--clean``: remove the temporary files of ``-o FILE`` whose writer no longer runs, and say how many."""
+    from pathlib import Path
+
+    from ..casefiles import remove_stale_partials
+    from ..text import printable
+
+    if not output or inputs:
+        raise click.UsageError("--clean takes -o FILE and no INPUT: it removes FILE's leftover temporary files")
+    removed = remove_stale_partials(Path(os.path.realpath(output)))
+    for path in removed:
+        click.echo(f"removed {printable(str(path))}", err=True)
+    click.echo(f"{len(removed)} leftover temporary file{'s' if len(removed) != 1 else ''} of {printable(output)} removed",
+               err=True)
+
+
+def restore_ctrl_c() -> None:
+    """Let Ctrl-C stop the batch even when it was started with SIGINT ignored (a non-interactive shell's ``&``).
+
+    A batch can run for hours; ``kill -INT`` must still stop it cleanly.
+    """
+    import signal
+
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def reported(chunks, progress: "Progress", totals):
     """Pass chunks through, showing progress and each error (up to MAX_ERRORS_SHOWN) on stderr."""
     for chunk in chunks:
         shown = totals.errors - len(chunk.errors)
         for line in chunk.errors[: max(0, MAX_ERRORS_SHOWN - shown)]:
             progress.clear()
-            click.echo(f"error: {line}", err=True)
+            click.echo(f"error: {printable(line)}", err=True)  # file names and ids may hold ESC, U+202E, ...
         progress.show(totals.cases)
         yield chunk
 
