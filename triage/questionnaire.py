@@ -115,6 +115,7 @@ class Step(_Model):
     can only make later questions unnecessary, so ``remaining`` is the most that will be
     asked). ``more_details`` counts the detail questions the person may still choose to
     answer. ``unanswered_red_flags`` names the warning-sign questions answered "don't know".
+    ``why`` (on a result) lists the rules the questions still on offer could decide.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -128,6 +129,7 @@ class Step(_Model):
     stopped_early: bool = False
     more_details: int = 0
     unanswered_red_flags: list[str] = []
+    why: list[Reason] = []
 
     @property
     def done(self) -> bool:
@@ -206,10 +208,11 @@ class Questionnaire:
         if queue and not stop:
             return Step(question=self._screen(queue, answered + 1, analysis), urgency=level, answered=answered,
                         remaining=len(queue), settled=analysis.settled)
-        more = 0 if details or stop else len(self.pending(answers, True, analysis)) - len(queue)
+        offered = main if stop else [] if details else self.pending(answers, True, analysis)[len(queue):]
         unanswered = [k for k, v in answers.items() if v is None and k in self._by_id and self._by_id[k].red_flag]
         return Step(assessment=assessment, urgency=level, answered=answered, remaining=len(main),
-                    settled=analysis.settled, stopped_early=stop, more_details=more, unanswered_red_flags=unanswered)
+                    settled=analysis.settled, stopped_early=stop, more_details=0 if stop else len(offered),
+                    unanswered_red_flags=unanswered, why=_merge([self.why(q.id, analysis) for q in offered]))
 
     def _screen(self, queue: list[Question], number: int, analysis: Analysis) -> Prompt:
         first = queue[0]
@@ -328,6 +331,11 @@ class Session:
     def answers(self) -> dict[str, Any]:
         """The answers so far, in the order given (None: "don't know")."""
         return dict(self._answers)
+
+    @property
+    def screen(self) -> int:
+        """The number of the current screen in this session (1 for the first)."""
+        return len(self._screens) + 1
 
     def _next(self) -> Step:
         return self.questionnaire.next_step(self._answers, self.acknowledged, self.details)
