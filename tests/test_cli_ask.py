@@ -128,8 +128,8 @@ def test_question_mark_shows_the_help_and_why_the_rules_it_can_decide(engine):
     assert "Warning signs that need care soon" in result.output
     assert "The answer can still decide:" in result.output
     flat = " ".join(result.output.split())  # lines are wrapped to the terminal
-    assert "Sudden breathlessness or chest pain may be a clot in the lungs (EMERGENCY; possible pulmonary embolism; " \
-           "warning sign) [rule safety_pulmonary_embolism]" in flat
+    assert "Sudden breathlessness or chest pain may be a clot in the lungs (EMERGENCY; cause: " \
+           "possible blood clot in the lungs (pulmonary embolism); warning sign) [rule safety_pulmonary_embolism]" in flat
 
 
 def test_b_goes_back_to_change_the_previous_answer(engine, tmp_path):

@@ -43,7 +43,8 @@ from .relevance import Analysis, Relevance, relevance_for
 from .replies import AnswerError, Reply, allowed_answers, interpret_group, interpret_question
 from .urgency import Urgency
 
-__all__ = ["AnswerError", "Item", "Prompt", "Questionnaire", "Reason", "Reply", "Session", "Step", "allowed_answers"]
+__all__ = ["AnswerError", "Item", "Prompt", "Questionnaire", "Reason", "Reply", "Session", "Step", "allowed_answers",
+           "reasons"]
 
 Answers = Mapping[str, Any]
 
@@ -245,9 +246,7 @@ class Questionnaire:
 
     def why(self, question_id: str, analysis: Analysis) -> list[Reason]:
         """The rules an answer to the question can still decide, most urgent first."""
-        states = sorted(analysis.relevant.get(question_id, ()),
-                        key=lambda s: (-(s.rule.spec.then.urgency or Urgency.SELF_CARE).rank, s.rule.order))
-        return [_reason(s.rule) for s in states]
+        return reasons(analysis, question_id)
 
     # ------------------------------------------------------------------ answers
 
@@ -391,6 +390,13 @@ class Session:
             self.details = True
         self.step = self._next()
         return self.step
+
+
+def reasons(analysis: Analysis, question_id: str) -> list[Reason]:
+    """The rules an answer to the question can still decide (over ``analysis``), most urgent first."""
+    states = sorted(analysis.relevant.get(question_id, ()),
+                    key=lambda s: (-(s.rule.spec.then.urgency or Urgency.SELF_CARE).rank, s.rule.order))
+    return [_reason(s.rule) for s in states]
 
 
 def _reason(rule) -> Reason:
