@@ -12,6 +12,8 @@ from hypothesis import strategies as st
 
 import triage
 from strategies import answer
+from test_fhir import fhir_answer, fhir_enabled
+from triage import fhir
 from triage.case import trimester_for_weeks
 from triage.interview import drive
 from triage.questionnaire import Questionnaire
@@ -21,6 +23,7 @@ KB = triage.load_knowledge_base()
 ENGINE = triage.Engine(KB)
 QUESTIONNAIRE = Questionnaire(ENGINE)
 RELEVANCE = QUESTIONNAIRE.relevance
+FHIR_QUESTIONNAIRE = fhir.questionnaire(KB)
 THOUSANDS = settings(max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -195,3 +198,19 @@ def test_a_new_question_in_a_new_rule_is_placed_by_the_rules_alone(kb_copy):
     step = questionnaire.next_step({i.id: False for i in first.items})
     assert step.question.id == "collapsed"
     assert questionnaire.next_step({"collapsed": True}).assessment.urgency is triage.Urgency.EMERGENCY
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(partial_cases())
+def test_the_fhir_questionnaire_enables_every_question_the_interview_asks(case):
+    # The static export may enable more than the interview asks, never fewer.
+    items = {item["linkId"]: item for item in FHIR_QUESTIONNAIRE["item"]}
+    run = drive(case, QUESTIONNAIRE)
+    given = {}
+    for screen in run.screen_items:
+        for question_id in screen:
+            assert fhir_enabled(items[question_id], given), question_id
+        for question_id in screen:
+            if case.get(question_id) is not None:
+                given[question_id] = [fhir_answer(items[question_id], KB.question_by_id[question_id],
+                                                  case[question_id])]
