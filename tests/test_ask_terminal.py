@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 
 import pexpect
-import pytest
 
 TRIAGE = Path(sys.executable).with_name("triage")  # the console script installed beside this Python
 QUESTION = re.compile(r"(\d+)\. (?:\x1b\[[0-9;]*m)*([^\r\n]+?)(?:\x1b\[[0-9;]*m)*\r\n")

@@ -239,7 +239,6 @@ def test_every_rule_example_is_reached_through_the_questions(engine, rule_id, nu
 
 
 def test_why_is_on_every_screen_and_names_rules_that_test_the_question(kb, questionnaire):
-    from triage.conditions import walk as tests_in
 
     case = all_no(kb, weeks_pregnant=None, lower_back_pain=True, leg_cramps=True, fever=True)
     answers = {}

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
 from .compiler import _distinct, branches_of, literal_holds, strata
-from .conditions import FactTest, FieldTest, negation_normal_form
+from .conditions import FactTest, negation_normal_form
 from .knowledge import KnowledgeBase, Rule
 from .questions import Question
 from .urgency import Urgency
