@@ -93,14 +93,19 @@ def test_a_complaint_the_rules_know_is_reached_on_its_own(kb, questionnaire, com
     {"vaginal_bleeding": True, "severe_abdominal_pain": True},
     {"saddle_numbness": True, "bladder_bowel_change": True, "lower_back_pain": True},
 ], ids=["bleeding_with_severe_pain", "cauda_equina"])
-def test_an_emergency_is_never_first_shown_as_urgent(kb, questionnaire, given):
-    # Answered one question at a time (as a front end without groups would), the first of the
-    # two answers is urgent, but the interview does not stop before asking the second.
+def test_an_emergency_is_never_first_shown_as_urgent(kb, engine, given):
+    # One question a screen (a knowledge base without groups): the first of the two answers is
+    # urgent, but the interview does not stop before asking the second.
+    import copy
+
+    single = copy.copy(kb)
+    single.groups = {}
+    questionnaire = Questionnaire(triage.Engine(single))
     case = all_no(kb, weeks_pregnant=30, **given)
     answers = {}
     while not (step := questionnaire.next_step(answers)).done:
-        for item in step.question.items:
-            answers[item.id] = case.get(item.id)
+        assert len(step.question.items) == 1
+        answers[step.question.id] = case.get(step.question.id)
     assert step.urgency is Urgency.EMERGENCY and engine_urgency(questionnaire, case) is Urgency.EMERGENCY
 
 
