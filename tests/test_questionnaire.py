@@ -443,3 +443,22 @@ def test_acknowledged_may_be_given_as_its_json_value(questionnaire):
     assert questionnaire.next_step(answers, acknowledged="emergency") == questionnaire.next_step(
         answers, acknowledged=Urgency.EMERGENCY
     )
+
+
+def test_an_ask_when_never_hides_a_question_a_rule_needs_for_an_urgency(kb_copy):
+    # As if a question had "not before 20 weeks": the fever rule needs no weeks, so fever is
+    # asked at 12 weeks all the same, and the FHIR Questionnaire does not hide it either. An
+    # ask_when on a habit (no urgency rests on it) still narrows when it is asked.
+    from triage import fhir
+
+    edit_questions(kb_copy, lambda q: (q["fever"].update(ask_when={"field": "weeks_pregnant", ">=": 20}),
+                                       q["long_sleep"].update(ask_when={"field": "weeks_pregnant", ">=": 20})))
+    kb = triage.load_knowledge_base(kb_copy)
+    questionnaire = Questionnaire(triage.Engine(kb))
+    case = all_no(kb, weeks_pregnant=12, leg_cramps=True, fever=True, long_sleep=True)
+    run = drive(case, questionnaire)
+    assert "fever" in run.asked and run.first.urgency is Urgency.WITHIN_24H == run.full.urgency
+    asked, _ = walk(questionnaire, case, details=True)
+    assert "long_sleep" not in asked and "low_water_intake" in asked
+    items = {item["linkId"]: item for item in fhir.questionnaire(kb)["item"]}
+    assert "enableWhen" not in items["fever"] and items["long_sleep"]["enableWhen"]
