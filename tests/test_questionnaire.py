@@ -219,7 +219,9 @@ def test_a_session_offers_the_details_and_asks_them_on_request(kb, questionnaire
     assert session.step.done and session.step.more_details
     assert session.step.why and all(r.urgency in (None, Urgency.SELF_CARE) for r in session.step.why)
     session.go_on()
-    assert kb.question_by_id[session.step.question.id].detail
+    prompt = session.step.question
+    assert prompt.kind == "group" and prompt.text == "Do any of these apply to you?"  # the yes-or-no habits
+    assert len(prompt.items) > 1 and all(kb.question_by_id[i.id].detail for i in prompt.items)
     with pytest.raises(AnswerError):
         questionnaire.start({}).go_on()  # nothing to go on from while a question is open
 
