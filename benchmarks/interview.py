@@ -36,13 +36,13 @@ META = {"id", "expected_urgency", "expected_causes", "case", "rationale", "sourc
 
 
 def vignette_files(paths: list[Path]) -> list[Path]:
-    files = []
+    """The vignette files under ``paths`` (directories searched recursively), each once."""
+    files: dict[Path, None] = {}
     for path in paths:
-        if path.is_dir():
-            files += sorted(p for p in path.rglob("*") if p.suffix in SUFFIXES and not p.name.startswith("."))
-        else:
-            files.append(path)
-    return files
+        found = sorted(p for p in path.rglob("*") if p.suffix in SUFFIXES and not p.name.startswith(".")) \
+            if path.is_dir() else [path]
+        files.update((p.resolve(), None) for p in found)
+    return list(files)
 
 
 def read_vignettes(path: Path) -> list[dict]:
