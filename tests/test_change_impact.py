@@ -151,8 +151,10 @@ def test_rules_diff_of_identical_knowledge_bases(kb_copy):
 
 def test_a_case_only_the_new_knowledge_base_can_read_is_listed_not_fatal(kb_copy, tmp_path):
     questions = kb_copy / "questions.yaml"
-    questions.write_text(questions.read_text() + "  - id: new_question\n    text: A new question?\n"
-                         "    help: Asked from this release on.\n    type: boolean\n    detail: true\n")
+    text = questions.read_text()
+    new = ("  - id: new_question\n    text: A new question?\n"
+           "    help: Asked from this release on.\n    type: boolean\n    detail: true\n")
+    questions.write_text(text.replace("\ngroups:", "\n" + new + "\ngroups:", 1))  # the last question, before the groups
     cases = tmp_path / "cases.jsonl"
     cases.write_text('{"id": "old", "leg_cramps": true}\n{"id": "new", "leg_cramps": true, "new_question": true}\n')
     result = audit("--rules", str(kb_copy), "audit", str(cases), "--against", str(default_path()))

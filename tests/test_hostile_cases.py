@@ -179,9 +179,13 @@ def test_rules_check_runs_each_distinct_example_once(engine, monkeypatch):
 
 
 def test_ask_refuses_a_5000_digit_reply_and_asks_again():
+    # At the first screen (a group: numbers that apply) and at the weeks (a whole number).
     result = run("ask", input="9" * 5000 + "\n")
     assert result.exit_code == 1 and "no more input" in result.stderr
-    assert "Please answer" in result.stdout and "a whole number from 0 to 42" in result.stdout
+    assert "is not an answer here" in result.stdout and "Traceback" not in result.stderr
+    weeks = triage.Questionnaire().prompt(triage.load_knowledge_base().question_by_id["weeks_pregnant"], 1)
+    with pytest.raises(triage.AnswerError, match="whole number from 0 to 42"):
+        triage.Questionnaire().interpret(weeks, "9" * 5000)
 
 
 def test_short_lived_threads_share_a_bounded_pool_of_engines(kb):

@@ -26,6 +26,17 @@ def trimester_for_weeks(weeks: int) -> int:
     return 3
 
 
+# A follow-up question and the answer to its finding that rules it out: no amount of
+# bleeding beside "no bleeding". A case giving both is refused; with the finding denied,
+# the follow-up is neither asked nor listed as an unanswered warning sign.
+FOLLOW_UPS: dict[str, tuple[str, Any]] = {"bleeding_amount": ("vaginal_bleeding", False)}
+
+
+def ruled_out(answers: dict[str, Any]) -> set[str]:
+    """The follow-up questions the answers leave nothing to ask (their finding was denied)."""
+    return {field for field, (finding, denial) in FOLLOW_UPS.items() if answers.get(finding) == denial}
+
+
 class CaseBase(BaseModel):
     """Common behaviour of every case model; the fields come from the questions."""
 
@@ -42,6 +53,16 @@ class CaseBase(BaseModel):
                 f"trimester {trimester} disagrees with weeks_pregnant {weeks} "
                 f"(week {weeks} is in trimester {trimester_for_weeks(weeks)})"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _follow_up_needs_its_finding(self):
+        # "No bleeding" and an amount of bleeding contradict each other: refuse rather than
+        # guess which answer is wrong (the heavier reading could be an emergency).
+        for field, (finding, denial) in FOLLOW_UPS.items():
+            value = getattr(self, field, None)
+            if value is not None and getattr(self, finding, None) == denial:
+                raise ValueError(f"{field} {value!r} disagrees with {finding} {str(denial).lower()}")
         return self
 
     def answers(self) -> dict[str, Any]:

@@ -194,11 +194,13 @@ class KnowledgeBase:
         rules: list[Rule],
         packs: list[str],
         sha256: str | None = None,
+        groups: dict | None = None,
     ):
         self.path = path
         # The digest of the files as they were loaded (triage.provenance); computed
         # now when not given, for a knowledge base built by hand.
         self.sha256 = sha256 if sha256 is not None else knowledge_base_digest(path)
+        self.groups = groups or {}  # group id -> (Group, member question ids); see questions.Group
         self.manifest = manifest
         self.questions = questions
         self.causes = causes
@@ -299,7 +301,8 @@ def load_knowledge_base(path: str | os.PathLike | None = None, packs: list[str] 
                 seen[spec.id] = _rel(file, root)
                 rules.append(Rule(spec=spec, pack=pack, file=_rel(file, root), order=len(rules)))
 
-    kb = KnowledgeBase(root, manifest, questions, causes, advice, rules, selected, digest)
+    groups = {g.id: (g, members) for g, members in zip(question_set.groups, question_set.group_members().values(), strict=True)}
+    kb = KnowledgeBase(root, manifest, questions, causes, advice, rules, selected, digest, groups)
     problems.extend(check_references(kb))
     if knowledge_base_digest(root) != digest:  # the digest must name what was read, not a mix
         problems.append(f"{root}: files changed while the knowledge base was being loaded; load it again")

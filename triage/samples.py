@@ -13,7 +13,8 @@ def random_cases(questions: list[Question], count: int, seed: int = 0, id_prefix
 
     Each question is answered with probability 1/2; a yes-or-no answer is yes with
     probability 0.3; numbers and choices are uniform; when weeks are answered the
-    trimester is left out, so the two never disagree.
+    trimester is left out, so the two never disagree (nor does an amount of bleeding
+    sit beside "no bleeding").
     """
     rnd = random.Random(seed)
     for number in range(count):
@@ -29,4 +30,6 @@ def random_cases(questions: list[Question], count: int, seed: int = 0, id_prefix
                 case[q.id] = rnd.choice(q.values)
         if "weeks_pregnant" in case:
             case.pop("trimester", None)
+        if case.get("vaginal_bleeding") is False:  # an amount of bleeding beside "no bleeding" is refused
+            case.pop("bleeding_amount", None)
         yield case

@@ -17,8 +17,12 @@ from .batch import ByteSize
 @click.option("--explain", is_flag=True, help="Show the reasoning: each fired rule, what it matched, its sources.")
 @click.option("--max-input-size", "max_input", type=ByteSize(), metavar="SIZE",
               help="The largest case file read (default 16M; K, M and G suffixes).")
+@click.option("--why-not", "why_not", metavar="CAUSE_OR_LEVEL",
+              help="Instead of the assessment, say why the case did not get this urgency level, cause, red flag "
+                   "or advice: the rules that could conclude it, the test in each that failed, and the "
+                   "unanswered questions that could still make it hold (with --format json, as JSON).")
 @click.pass_obj
-def assess(state: State, file: str, fmt: str, explain: bool, max_input: int | None) -> None:
+def assess(state: State, file: str, fmt: str, explain: bool, max_input: int | None, why_not: str | None) -> None:
     """Assess the case in FILE (JSON or YAML; '-' reads standard input).
 
     A case is a mapping of answers, or a FHIR QuestionnaireResponse; a missing
@@ -33,6 +37,16 @@ def assess(state: State, file: str, fmt: str, explain: bool, max_input: int | No
 
         set_max_input_bytes(max_input)
     case, source = read_single_case(file)
+    if why_not is not None:
+        from ..explain import UnknownTarget, render_why_not, target_kind
+
+        try:
+            target_kind(state.knowledge_base, why_not)
+        except UnknownTarget as error:  # a usage error (exit 2), not an invalid case
+            raise click.BadParameter(str(error), param_hint="--why-not") from None
+        explained = state.engine.why_not(state.engine.validate(case, source=source), why_not)
+        click.echo(explained.model_dump_json(indent=2) if fmt == "json" else render_why_not(explained))
+        return
     assessment = state.engine.assess(case, source=source)
     if fmt == "json":
         from ..text import safe_json
