@@ -43,6 +43,7 @@ from ._experta import (
     ChildNode,
     ConflictSetNode,
     DepthStrategy,
+    FactCapture,
     FactList,
     FeatureCheck,
     FeatureTesterNode,
@@ -50,8 +51,11 @@ from ._experta import (
     KnowledgeEngine,
     L,
     NoMemory,
+    NotNode,
+    OrdinaryMatchNode,
     P,
     ReteMatcher,
+    Token,
     TypeCheck,
 )
 from .compiler import Answers, Branch, CompiledRules, Derived
@@ -78,6 +82,69 @@ class _AnswerTest:
 
 
 _ABSENT = object()
+
+
+class _TypeTest:
+    """The test of an alpha node on a fact's type: what experta's ``TypeCheck`` computes, unlogged."""
+
+    __slots__ = ("fact_type",)
+
+    def __init__(self, fact_type: type):
+        self.fact_type = fact_type
+
+    def __call__(self, fact) -> bool:
+        return type(fact) == self.fact_type
+
+
+class _LiteralTest:
+    """The test of an alpha node ``Derived(name="...")``: what experta's ``FeatureCheck`` computes
+    for a top-level field and a literal that binds nothing (false when the field is absent)."""
+
+    __slots__ = ("field", "value")
+
+    def __init__(self, field: str, value: Any):
+        self.field = field
+        self.value = value
+
+    def __call__(self, fact) -> bool:
+        actual = fact.get(self.field, _ABSENT)
+        return actual is not _ABSENT and self.value == actual
+
+
+def _fast_test(check):
+    """A cheaper equivalent of an alpha node's check that binds nothing, or None."""
+    if isinstance(check, TypeCheck):
+        return _TypeTest(check.fact_type)
+    if isinstance(check, FeatureCheck) and _binds_nothing(check) and isinstance(check.what, str) \
+            and "__" not in check.what:
+        if isinstance(check.how, P):
+            return _AnswerTest(check.what, check.how.match)
+        if isinstance(check.how, L):
+            return _LiteralTest(check.what, check.how.value)
+    return None
+
+
+def _capturing(node: FeatureTesterNode) -> Callable:
+    """What ``node.activate`` does for experta's ``FactCapture`` check, built directly.
+
+    experta copies the token, calls the check (which logs) for ``{name: fact}``,
+    tests that binding against the context and adds it. A token reaching a capture
+    here has an empty context (no test before it binds), so the binding cannot
+    conflict: the child gets a new token with the fact bound. A token with a
+    context takes experta's own path.
+    """
+    bind, children, slow = node.matcher.bind, node.children, node.activate
+
+    def activate(token):
+        if token.context:
+            return slow(token)
+        data = token.data
+        for fact in data:
+            captured = tuple.__new__(Token, (token.tag, set(data), {bind: fact}))
+            for child in children:
+                child.callback(captured)
+
+    return activate
 
 
 def _binds_nothing(check) -> bool:
@@ -129,14 +196,13 @@ class _Matcher(ReteMatcher):
         self._used: list = []  # conflict-set nodes that hold something since the last reset
         nodes = self._nodes()
         self._joins = [node for node in nodes if not isinstance(node, (NoMemory, ConflictSetNode))]
-        for node in self._answer_nodes():
-            check = node.matcher
-            if isinstance(check, FeatureCheck) and _binds_nothing(check) and isinstance(check.how, P) \
-                    and isinstance(check.what, str) and "__" not in check.what:
-                node.matcher = _AnswerTest(check.what, check.how.match)
+        initial = [n for n in nodes if isinstance(getattr(n, "matcher", None), TypeCheck) and n.matcher.fact_type is InitialFact]
+        for node in nodes:
+            fast = _fast_test(getattr(node, "matcher", None)) if isinstance(node, FeatureTesterNode) else None
+            if fast is not None:
+                node.matcher = fast
         for parent in nodes:
             parent.children[:] = [self._rewired(child) for child in parent.children]
-        initial = [n for n in nodes if isinstance(getattr(n, "matcher", None), TypeCheck) and n.matcher.fact_type is InitialFact]
         # experta adds InitialFact to the alpha network whether or not a rule uses it;
         # a rule uses it when the node matching it feeds more than its own capture.
         # When none does, InitialFact is not declared and its branch is cut off,
@@ -156,26 +222,23 @@ class _Matcher(ReteMatcher):
                 stack.extend(child.node for child in reversed(node.children))
         return nodes
 
-    def _answer_nodes(self) -> list:
-        """The alpha nodes below the one that checks a fact is an ``Answers`` fact."""
-        below, stack = [], [
-            child.node for child in self.root_node.children
-            if isinstance(child.node.matcher, TypeCheck) and child.node.matcher.fact_type is Answers
-        ]
-        while stack:
-            node = stack.pop()
-            for child in node.children:
-                if isinstance(child.node, FeatureTesterNode):
-                    below.append(child.node)
-                    stack.append(child.node)
-        return below
-
     def _rewired(self, child: ChildNode) -> ChildNode:
         node = child.node
         if isinstance(node, ConflictSetNode):
             return ChildNode(node, self._reporting(node))
-        if isinstance(node, FeatureTesterNode) and child.callback == node.activate and isinstance(node.matcher, _AnswerTest):
+        if isinstance(node, FeatureTesterNode) and child.callback == node.activate \
+                and isinstance(node.matcher, (_AnswerTest, _TypeTest, _LiteralTest)):
             return ChildNode(node, _testing(node))
+        if isinstance(node, FeatureTesterNode) and child.callback == node.activate and isinstance(node.matcher, FactCapture):
+            return ChildNode(node, _capturing(node))
+        if isinstance(node, (OrdinaryMatchNode, NotNode)):
+            # TwoInputNode.activate_left/right is "copy the token, then _activate_left/right
+            # it"; both join nodes only read the token they receive (they store its
+            # immutable TokenInfo and build new tokens for their children).
+            if child.callback == node.activate_left:
+                return ChildNode(node, node._activate_left)
+            if child.callback == node.activate_right:
+                return ChildNode(node, node._activate_right)
         if isinstance(node, FeatureTesterNode) and child.callback == node.activate and _binds_nothing(node.matcher):
             # OneInputNode.activate is "copy the token, then _activate it".
             return ChildNode(node, node._activate)
