@@ -339,11 +339,31 @@ class RuleEngine(KnowledgeEngine):
         self.firings: dict[str, Firing] = {}
         self.reset()
         self.answers = self.compiled.answers_fact(answers)  # what the rules read their evidence from
-        # KnowledgeEngine.declare() without its warning about an empty working
-        # memory, which is empty here when no rule needs InitialFact.
-        self._KnowledgeEngine__declare(self.answers)
+        if self.compiled.plain_fields:
+            self._declare_answers(self.answers)
+        else:  # experta refuses a field name with "__" (a nested accessor): let it say so
+            self._KnowledgeEngine__declare(self.answers)
         self.run()
         return list(self.firings.values())
+
+    def _declare_answers(self, fact: Answers) -> None:
+        """Declare the case's ``Answers`` fact: what ``KnowledgeEngine.declare()`` does, less its checks.
+
+        experta walks every item of a declared fact three times: for field
+        constraints and nested accessors (none: the values are validated answers and
+        no question's id holds "__", see ``CompiledRules.plain_fields``) and for the
+        id it uses to reject a duplicate fact (none: the working memory holds at most
+        ``InitialFact`` here). The fact gets its index, joins the fact list and is
+        passed to the network, as experta would do; no warning about an empty
+        working memory, which is empty here when no rule needs ``InitialFact``.
+        """
+        facts = self.facts
+        fact.__factid__ = index = facts.last_index
+        facts[index] = fact
+        facts.last_index = index + 1
+        facts.added.append(fact)
+        added, removed = self.get_activations()
+        self.strategy.update_agenda(self.agenda, added, removed)
 
     def run(self, steps=float("inf")):
         """Fire activations from the agenda until none is left: ``KnowledgeEngine.run``.
