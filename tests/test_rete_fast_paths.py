@@ -11,16 +11,16 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from strategies import answer
 
 import triage
-from strategies import answer
 from triage._experta import (
-    L,
     ConflictSetNode,
     FactCapture,
     FeatureCheck,
     FeatureTesterNode,
     KnowledgeEngine,
+    L,
     NotNode,
     OrdinaryMatchNode,
     ReteMatcher,

@@ -14,23 +14,35 @@ experta offers (a ``KnowledgeEngine`` subclass with its own ``__matcher__`` and
   for their activations, instead of all of them at every step of ``run``.
 - A token is copied only on its way into a node that changes it. experta copies a
   token on entry to every node, but only an alpha node that binds a variable
-  writes to it; the tests on answers and the conflict-set nodes only read it.
-  Those copies were a third of the cost of a case.
-- The tests on an answer call the compiled predicate directly
-  (:class:`_AnswerTest`). experta's ``FeatureCheck`` gives the same result but on
-  every call parses its field name as a nested path and logs the outcome; and
-  their nodes pass a token on without looking for bindings they cannot return.
+  writes to it; the tests on answers, the join nodes and the conflict-set nodes
+  only read it. Those copies were a third of the cost of a case.
+- The alpha tests call the compiled predicate directly (:class:`_AnswerTest`,
+  inlined in its node's callback), compare a ``Derived`` fact's name
+  (:class:`_LiteralTest`) and a fact's type (:class:`_TypeTest`) without
+  experta's logging; experta's ``FeatureCheck`` gives the same result but on
+  every call parses its field name as a nested path and logs the outcome. Their
+  nodes pass a token on without looking for bindings they cannot return.
+- The capture that ends each pattern (experta's ``FactCapture``: bind the fact to
+  the pattern's name) builds its one new token directly (:func:`_capturing`).
+- :meth:`RuleEngine._declare_answers` declares the case's ``Answers`` fact without
+  the three walks over its items experta makes to check it (checks it cannot fail
+  here).
 - :meth:`RuleEngine.run` is experta's loop without the log line it formats for
   every firing whether or not anything logs it.
 - :class:`_Strategy` computes an activation's agenda key directly (experta caches
   it in an ``lru_cache`` whose lookups cost more than the key), and fixes how
   experta removes an activation from the agenda (see there).
 
-Measured on the shipped knowledge base (56 rules, 84 experta rules) with
-``valgrind --tool=callgrind``, these make one case about 4.5 times cheaper than a
-stock experta engine running the same compiled rules (1.8 against 8.1 million
-instructions); the compiler's choices (see :mod:`triage.compiler`) come on top. ``tests/test_compiler.py`` checks that the
-engine fires what a stock experta engine fires, evidence included.
+Measured with ``valgrind --tool=callgrind`` on knowledge base 0.2.0 (56 rules, 84
+experta rules), the reset, changes, copy, answer-test, run and strategy changes
+made one case about 4.5 times cheaper than a stock experta engine running the same
+compiled rules (1.8 against 8.1 million instructions). On 0.3.0 (85 rules, 139 experta rules) the engine took 2.55 million
+instructions per random case (``Engine.fire``) before the join, capture, type,
+name and declare shortcuts and 1.62 million after; the compiler's choices (see
+:mod:`triage.compiler`) come on top. ``tests/test_compiler.py`` checks that the
+engine fires what a stock experta engine fires, evidence included;
+``tests/test_rete_fast_paths.py`` that its conflict-set nodes and working memory
+hold what experta's own matcher, reset and declare leave there.
 """
 
 from __future__ import annotations
@@ -45,143 +57,26 @@ from ._experta import (
     DepthStrategy,
     FactCapture,
     FactList,
-    FeatureCheck,
     FeatureTesterNode,
     InitialFact,
     KnowledgeEngine,
-    L,
     NoMemory,
     NotNode,
     OrdinaryMatchNode,
-    P,
     ReteMatcher,
-    Token,
     TypeCheck,
 )
 from .compiler import Answers, Branch, CompiledRules, Derived
 from .conclusions import Firing
-
-
-class _AnswerTest:
-    """The test of an alpha node on one answer: ``predicate(answers[field])``.
-
-    What experta's ``FeatureCheck`` computes for a top-level field and a predicate
-    that binds nothing: false when the field is absent (an ``Answers`` fact declares
-    no defaults), else whether the predicate accepts the value.
-    """
-
-    __slots__ = ("field", "predicate")
-
-    def __init__(self, field: str, predicate: Callable[[Any], Any]):
-        self.field = field
-        self.predicate = predicate
-
-    def __call__(self, fact) -> bool:
-        value = fact.get(self.field, _ABSENT)
-        return value is not _ABSENT and bool(self.predicate(value))
-
-
-_ABSENT = object()
-
-
-class _TypeTest:
-    """The test of an alpha node on a fact's type: what experta's ``TypeCheck`` computes, unlogged."""
-
-    __slots__ = ("fact_type",)
-
-    def __init__(self, fact_type: type):
-        self.fact_type = fact_type
-
-    def __call__(self, fact) -> bool:
-        return type(fact) == self.fact_type
-
-
-class _LiteralTest:
-    """The test of an alpha node ``Derived(name="...")``: what experta's ``FeatureCheck`` computes
-    for a top-level field and a literal that binds nothing (false when the field is absent)."""
-
-    __slots__ = ("field", "value")
-
-    def __init__(self, field: str, value: Any):
-        self.field = field
-        self.value = value
-
-    def __call__(self, fact) -> bool:
-        actual = fact.get(self.field, _ABSENT)
-        return actual is not _ABSENT and self.value == actual
-
-
-def _fast_test(check):
-    """A cheaper equivalent of an alpha node's check that binds nothing, or None."""
-    if isinstance(check, TypeCheck):
-        return _TypeTest(check.fact_type)
-    if isinstance(check, FeatureCheck) and _binds_nothing(check) and isinstance(check.what, str) \
-            and "__" not in check.what:
-        if isinstance(check.how, P):
-            return _AnswerTest(check.what, check.how.match)
-        if isinstance(check.how, L):
-            return _LiteralTest(check.what, check.how.value)
-    return None
-
-
-def _capturing(node: FeatureTesterNode) -> Callable:
-    """What ``node.activate`` does for experta's ``FactCapture`` check, built directly.
-
-    experta copies the token, calls the check (which logs) for ``{name: fact}``,
-    tests that binding against the context and adds it. A token reaching a capture
-    here has an empty context (no test before it binds), so the binding cannot
-    conflict: the child gets a new token with the fact bound. A token with a
-    context takes experta's own path.
-    """
-    bind, children, slow = node.matcher.bind, node.children, node.activate
-
-    def activate(token):
-        if token.context:
-            return slow(token)
-        data = token.data
-        for fact in data:
-            captured = tuple.__new__(Token, (token.tag, set(data), {bind: fact}))
-            for child in children:
-                child.callback(captured)
-
-    return activate
-
-
-def _binds_nothing(check) -> bool:
-    """Whether an alpha node's check only tests (never adds a binding to the token)."""
-    if isinstance(check, TypeCheck):
-        return True
-    return isinstance(check, FeatureCheck) and isinstance(check.how, (P, L)) and check.how.__bind__ is None
-
-
-def _testing(node: FeatureTesterNode) -> Callable:
-    """What ``node.activate`` does for a test that binds nothing, less what only a binding needs.
-
-    ``FeatureTesterNode._activate`` also unpacks a binding the test may return
-    into the token; these tests return only True or False. The token, which the
-    test only reads, is passed on as it is (see :class:`_Matcher`). A test on an
-    answer, the most frequent by far, is inlined: one call fewer per test.
-    """
-    test, children = node.matcher, node.children
-    if isinstance(test, _AnswerTest):
-        field, predicate = test.field, test.predicate
-
-        def activate(token):
-            for fact in token.data:  # an alpha-network token holds one fact
-                value = fact.get(field, _ABSENT)
-                if value is not _ABSENT and predicate(value):  # _AnswerTest.__call__
-                    for child in children:
-                        child.callback(token)
-
-        return activate
-
-    def activate(token):
-        for fact in token.data:
-            if test(fact):
-                for child in children:
-                    child.callback(token)
-
-    return activate
+from .rete_alpha import (
+    _AnswerTest,
+    _binds_nothing,
+    _capturing,
+    _fast_test,
+    _LiteralTest,
+    _testing,
+    _TypeTest,
+)
 
 
 class _Matcher(ReteMatcher):
@@ -195,10 +90,11 @@ class _Matcher(ReteMatcher):
       usual, that it has news; ``changes`` then asks only those nodes for their
       activations, and ``reset`` empties only them and the join nodes (experta
       asks and empties every node every time);
-    - a node that only reads the token it receives (a conflict-set node, or an
-      alpha node whose check binds nothing) receives it without the copy experta
-      makes on entry to every node; a node that binds still copies before writing;
-    - the alpha nodes testing an answer use :class:`_AnswerTest`, and pass a
+    - a node that only reads the token it receives (a conflict-set or join node,
+      or an alpha node whose check binds nothing) receives it without the copy
+      experta makes on entry to every node; a fact capture builds its new token
+      (:func:`_capturing`); any other node that binds still copies before writing;
+    - the alpha tests use the cheaper checks of :func:`_fast_test`, and pass a
       token on as :func:`_testing` says.
     """
 
