@@ -11,6 +11,10 @@ Not a test: speed is measured here, never asserted by the test suite. Runs:
   fresh process (start-up, reading, assessing, writing);
 - floor: reading, validating and writing the same cases without inference, in
   this process: what the machinery around the engine costs;
+- engine: CPU time per case of ``Engine.assess`` and of ``Engine.fire`` alone (cases
+  validated beforehand), in this process, on the first --engine-cases cases; run
+  under ``valgrind --tool=callgrind`` with two sizes, the difference in instructions
+  divided by the difference in cases is the instructions per case;
 - startup: ``triage --help`` and one ``triage assess`` (median of 5).
 
 Peak memory is the largest resident set the run's process tree reached (sampled
@@ -131,6 +135,20 @@ def baseline(cases: list[dict], kb) -> float:
     return time.perf_counter() - started
 
 
+def engine_cpu(cases: list[dict], engine) -> tuple[float, float]:
+    """CPU seconds per case of ``Engine.assess`` and of ``Engine.fire`` on the same cases (engine built first)."""
+    engine.assess(cases[0])  # build this thread's experta engine outside the timing
+    started = time.process_time()
+    for case in cases:
+        engine.assess(case)
+    assess = (time.process_time() - started) / len(cases)
+    valid = [engine.validate(case) for case in cases]
+    started = time.process_time()
+    for case in valid:
+        engine.fire(case)
+    return assess, (time.process_time() - started) / len(cases)
+
+
 def startup(args: list[str], repeat: int = 5, cold: bool = False) -> float:
     """Median seconds of a fresh process; ``cold``: with an empty check cache each time (a knowledge base not yet checked)."""
     times = []
@@ -167,8 +185,9 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=100_000, help="random cases to generate (default 100,000)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--baseline-cases", type=int, default=200, help="cases for the slow naive baseline")
-    parser.add_argument("--runs", default="baseline,workers1,workers2,floor,startup",
-                        help="comma-separated: baseline, workers1, workers2, floor, startup")
+    parser.add_argument("--engine-cases", type=int, default=5000, help="cases for the in-process engine run")
+    parser.add_argument("--runs", default="baseline,workers1,workers2,floor,engine,startup",
+                        help="comma-separated: baseline, workers1, workers2, floor, engine, startup")
     options = parser.parse_args()
     runs = set(options.runs.split(","))
 
@@ -199,10 +218,16 @@ def main() -> None:
 
     print(f"\ntriage {triage.__version__}, {len(kb.rules)} rules ({', '.join(kb.packs)}); "
           f"Python {platform.python_version()}; {machine()}\n")
-    print("| run | cases | seconds | cases/s | peak RSS main | peak RSS per worker |")
-    print("|---|---:|---:|---:|---:|---:|")
+    if rows:
+        print("| run | cases | seconds | cases/s | peak RSS main | peak RSS per worker |")
+        print("|---|---:|---:|---:|---:|---:|")
     for name, count, elapsed, main_rss, worker_rss in rows:
         print(f"| {name} | {count:,} | {elapsed:,.1f} | {count / elapsed:,.0f} | {main_rss} | {worker_rss} |")
+    if "engine" in runs:
+        cases = list(random_cases(kb.questions, max(options.engine_cases, 1), options.seed))
+        assess, fire = engine_cpu(cases, engine)
+        print(f"\n| in process, {len(cases):,} cases | CPU ms per case |\n|---|---:|")
+        print(f"| `Engine.assess` | {assess * 1000:.3f} |\n| `Engine.fire` (validated cases) | {fire * 1000:.3f} |")
     if "startup" in runs:
         case = str(REPO / "examples" / "cases" / "night_cramps_third_trimester.json")
         print("\n| start-up (median of 5) | seconds |\n|---|---:|")

@@ -21,6 +21,7 @@ from pathlib import Path
 from triage import _experta, rete
 
 RETE = Path(rete.__file__)
+RETE_ALPHA = RETE.with_name("rete_alpha.py")  # the alpha-network half of the tuned matcher
 EXPERTA_SHIM = Path(_experta.__file__)
 
 EXPERTA_VERSION = "1.9.4"
@@ -31,9 +32,10 @@ INTERNAL_NAMES = {
     "experta.fact": {"InitialFact"},
     "experta.factlist": {"FactList"},
     "experta.matchers.rete": {"ReteMatcher"},
-    "experta.matchers.rete.check": {"FeatureCheck", "TypeCheck"},
+    "experta.matchers.rete.check": {"FactCapture", "FeatureCheck", "TypeCheck"},
     "experta.matchers.rete.mixins": {"ChildNode", "NoMemory"},
-    "experta.matchers.rete.nodes": {"ConflictSetNode", "FeatureTesterNode"},
+    "experta.matchers.rete.nodes": {"ConflictSetNode", "FeatureTesterNode", "NotNode", "OrdinaryMatchNode"},
+    "experta.matchers.rete.token": {"Token"},
     "experta.strategies": {"DepthStrategy"},
 }
 
@@ -44,6 +46,11 @@ PRIVATE_MEMBERS = {
     "_reset": [("experta.matchers.rete.nodes", "ConflictSetNode"), ("experta.matchers.rete.nodes", "OrdinaryMatchNode"),
                ("experta.matchers.rete.nodes", "NotNode")],
     "_KnowledgeEngine__declare": [("experta.engine", "KnowledgeEngine")],
+    # join nodes are given their token without experta's copy (they only read it)
+    "_activate_left": [("experta.matchers.rete.nodes", "OrdinaryMatchNode"), ("experta.matchers.rete.nodes", "NotNode")],
+    "_activate_right": [("experta.matchers.rete.nodes", "OrdinaryMatchNode"), ("experta.matchers.rete.nodes", "NotNode")],
+    # the fact number experta's agenda key sorts by, set by the cheaper declare
+    "__factid__": [("experta.fact", "Fact")],
     "__bind__": [("experta.fieldconstraint", "P(callable)"), ("experta.fieldconstraint", "L(value)")],
 }
 # Members set on instances rather than classes: the instance to look for them on.
@@ -233,12 +240,14 @@ def test_the_contract_lists_everything_rete_uses():
             internal.setdefault(node.module, set()).update(alias.name for alias in node.names)
     assert internal == INTERNAL_NAMES, "triage/_experta.py imports other experta internals: list them above"
 
-    tree = ast.parse(RETE.read_text())
+    tree = ast.Module(body=[*ast.parse(RETE.read_text()).body, *ast.parse(RETE_ALPHA.read_text()).body], type_ignores=[])
     own = {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
     own |= {t.attr for n in ast.walk(tree) if isinstance(n, (ast.Assign, ast.AnnAssign))
             for t in (n.targets if isinstance(n, ast.Assign) else [n.target])
             if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == "self"}
-    private = {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute) and n.attr.startswith("_")} - own
+    python_own = ("tuple", "object", "super")  # tuple.__new__ and the like are Python's, not experta's
+    private = {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute) and n.attr.startswith("_")
+               and not (isinstance(n.value, ast.Name) and n.value.id in python_own)} - own
     assert private == set(PRIVATE_MEMBERS), "rete.py uses other private members of experta: list them above"
 
     overridden = set()

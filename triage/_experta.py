@@ -40,9 +40,10 @@ try:
     from experta.fact import InitialFact  # noqa: E402
     from experta.factlist import FactList  # noqa: E402
     from experta.matchers.rete import ReteMatcher  # noqa: E402
-    from experta.matchers.rete.check import FeatureCheck, TypeCheck  # noqa: E402
+    from experta.matchers.rete.check import FactCapture, FeatureCheck, TypeCheck  # noqa: E402
     from experta.matchers.rete.mixins import ChildNode, NoMemory  # noqa: E402
-    from experta.matchers.rete.nodes import ConflictSetNode, FeatureTesterNode  # noqa: E402
+    from experta.matchers.rete.nodes import ConflictSetNode, FeatureTesterNode, NotNode, OrdinaryMatchNode  # noqa: E402
+    from experta.matchers.rete.token import Token  # noqa: E402
     from experta.strategies import DepthStrategy  # noqa: E402
 finally:
     for _handler in list(_root.handlers):
@@ -54,4 +55,5 @@ __all__ = [
     "AND", "AS", "MATCH", "NOT", "OR", "Fact", "KnowledgeEngine", "L", "P", "Rule", "W",
     "Agenda", "ChildNode", "ConflictSetNode", "DepthStrategy", "FactList", "FeatureCheck",
     "FeatureTesterNode", "InitialFact", "NoMemory", "ReteMatcher", "TypeCheck",
+    "FactCapture", "NotNode", "OrdinaryMatchNode", "Token",
 ]

@@ -82,6 +82,7 @@ class CompiledRules:
 
     rules: dict[str, Rule]
     declared_when_unknown: frozenset[str]
+    plain_fields: bool = True  # no question id holds "__", which experta reads as a nested field
 
     def answers_fact(self, answers: dict[str, Any]) -> Answers:
         """The ``Answers`` fact for a case's known (validated) answers."""
@@ -150,6 +151,7 @@ def compile_rules(rules: list[LoadedRule], questions: Iterable[Question], action
     remember the last engine that used them: each engine class must have its own.
     """
     levels = strata(rules)
+    questions = list(questions)
     constraints = _Constraints({q.id: q for q in questions})
     compiled: dict[str, Rule] = {}
     for rule in rules:
@@ -168,7 +170,7 @@ def compile_rules(rules: list[LoadedRule], questions: Iterable[Question], action
                 facts=tuple(dict.fromkeys(t.fact for t in positive if isinstance(t, FactTest))),
             )
             compiled[name] = _Rule(*els, salience=TOP_SALIENCE - levels[rule.id])(_make_action(action, evidence))
-    return CompiledRules(compiled, frozenset(constraints.nullable))
+    return CompiledRules(compiled, frozenset(constraints.nullable), all("__" not in q.id for q in questions))
 
 
 Literal = tuple  # (FieldTest | FactTest, negated: bool)

@@ -14,23 +14,35 @@ experta offers (a ``KnowledgeEngine`` subclass with its own ``__matcher__`` and
   for their activations, instead of all of them at every step of ``run``.
 - A token is copied only on its way into a node that changes it. experta copies a
   token on entry to every node, but only an alpha node that binds a variable
-  writes to it; the tests on answers and the conflict-set nodes only read it.
-  Those copies were a third of the cost of a case.
-- The tests on an answer call the compiled predicate directly
-  (:class:`_AnswerTest`). experta's ``FeatureCheck`` gives the same result but on
-  every call parses its field name as a nested path and logs the outcome; and
-  their nodes pass a token on without looking for bindings they cannot return.
+  writes to it; the tests on answers, the join nodes and the conflict-set nodes
+  only read it. Those copies were a third of the cost of a case.
+- The alpha tests call the compiled predicate directly (:class:`_AnswerTest`,
+  inlined in its node's callback), compare a ``Derived`` fact's name
+  (:class:`_LiteralTest`) and a fact's type (:class:`_TypeTest`) without
+  experta's logging; experta's ``FeatureCheck`` gives the same result but on
+  every call parses its field name as a nested path and logs the outcome. Their
+  nodes pass a token on without looking for bindings they cannot return.
+- The capture that ends each pattern (experta's ``FactCapture``: bind the fact to
+  the pattern's name) builds its one new token directly (:func:`_capturing`).
+- :meth:`RuleEngine._declare_answers` declares the case's ``Answers`` fact without
+  the three walks over its items experta makes to check it (checks it cannot fail
+  here).
 - :meth:`RuleEngine.run` is experta's loop without the log line it formats for
   every firing whether or not anything logs it.
 - :class:`_Strategy` computes an activation's agenda key directly (experta caches
   it in an ``lru_cache`` whose lookups cost more than the key), and fixes how
   experta removes an activation from the agenda (see there).
 
-Measured on the shipped knowledge base (56 rules, 84 experta rules) with
-``valgrind --tool=callgrind``, these make one case about 4.5 times cheaper than a
-stock experta engine running the same compiled rules (1.8 against 8.1 million
-instructions); the compiler's choices (see :mod:`triage.compiler`) come on top. ``tests/test_compiler.py`` checks that the
-engine fires what a stock experta engine fires, evidence included.
+Measured with ``valgrind --tool=callgrind`` on knowledge base 0.2.0 (56 rules, 84
+experta rules), the reset, changes, copy, answer-test, run and strategy changes
+made one case about 4.5 times cheaper than a stock experta engine running the same
+compiled rules (1.8 against 8.1 million instructions). On 0.3.0 (85 rules, 139 experta rules) the engine took 2.55 million
+instructions per random case (``Engine.fire``) before the join, capture, type,
+name and declare shortcuts and 1.62 million after; the compiler's choices (see
+:mod:`triage.compiler`) come on top. ``tests/test_compiler.py`` checks that the
+engine fires what a stock experta engine fires, evidence included;
+``tests/test_rete_fast_paths.py`` that its conflict-set nodes and working memory
+hold what experta's own matcher, reset and declare leave there.
 """
 
 from __future__ import annotations
@@ -43,66 +55,28 @@ from ._experta import (
     ChildNode,
     ConflictSetNode,
     DepthStrategy,
+    FactCapture,
     FactList,
-    FeatureCheck,
     FeatureTesterNode,
     InitialFact,
     KnowledgeEngine,
-    L,
     NoMemory,
-    P,
+    NotNode,
+    OrdinaryMatchNode,
     ReteMatcher,
     TypeCheck,
 )
 from .compiler import Answers, Branch, CompiledRules, Derived
 from .conclusions import Firing
-
-
-class _AnswerTest:
-    """The test of an alpha node on one answer: ``predicate(answers[field])``.
-
-    What experta's ``FeatureCheck`` computes for a top-level field and a predicate
-    that binds nothing: false when the field is absent (an ``Answers`` fact declares
-    no defaults), else whether the predicate accepts the value.
-    """
-
-    __slots__ = ("field", "predicate")
-
-    def __init__(self, field: str, predicate: Callable[[Any], Any]):
-        self.field = field
-        self.predicate = predicate
-
-    def __call__(self, fact) -> bool:
-        value = fact.get(self.field, _ABSENT)
-        return value is not _ABSENT and bool(self.predicate(value))
-
-
-_ABSENT = object()
-
-
-def _binds_nothing(check) -> bool:
-    """Whether an alpha node's check only tests (never adds a binding to the token)."""
-    if isinstance(check, TypeCheck):
-        return True
-    return isinstance(check, FeatureCheck) and isinstance(check.how, (P, L)) and check.how.__bind__ is None
-
-
-def _testing(node: FeatureTesterNode) -> Callable:
-    """What ``node.activate`` does for a test on an answer, less what a test that binds never needs.
-
-    ``FeatureTesterNode._activate`` also unpacks a binding the test may return
-    into the token; an :class:`_AnswerTest` returns only True or False. The token,
-    which the test only reads, is passed on as it is (see :class:`_Matcher`).
-    """
-    test, children = node.matcher, node.children
-
-    def activate(token):
-        for fact in token.data:  # an alpha-network token holds one fact
-            if test(fact):
-                for child in children:
-                    child.callback(token)
-
-    return activate
+from .rete_alpha import (
+    _AnswerTest,
+    _binds_nothing,
+    _capturing,
+    _fast_test,
+    _LiteralTest,
+    _testing,
+    _TypeTest,
+)
 
 
 class _Matcher(ReteMatcher):
@@ -116,10 +90,11 @@ class _Matcher(ReteMatcher):
       usual, that it has news; ``changes`` then asks only those nodes for their
       activations, and ``reset`` empties only them and the join nodes (experta
       asks and empties every node every time);
-    - a node that only reads the token it receives (a conflict-set node, or an
-      alpha node whose check binds nothing) receives it without the copy experta
-      makes on entry to every node; a node that binds still copies before writing;
-    - the alpha nodes testing an answer use :class:`_AnswerTest`, and pass a
+    - a node that only reads the token it receives (a conflict-set or join node,
+      or an alpha node whose check binds nothing) receives it without the copy
+      experta makes on entry to every node; a fact capture builds its new token
+      (:func:`_capturing`); any other node that binds still copies before writing;
+    - the alpha tests use the cheaper checks of :func:`_fast_test`, and pass a
       token on as :func:`_testing` says.
     """
 
@@ -129,14 +104,13 @@ class _Matcher(ReteMatcher):
         self._used: list = []  # conflict-set nodes that hold something since the last reset
         nodes = self._nodes()
         self._joins = [node for node in nodes if not isinstance(node, (NoMemory, ConflictSetNode))]
-        for node in self._answer_nodes():
-            check = node.matcher
-            if isinstance(check, FeatureCheck) and _binds_nothing(check) and isinstance(check.how, P) \
-                    and isinstance(check.what, str) and "__" not in check.what:
-                node.matcher = _AnswerTest(check.what, check.how.match)
+        initial = [n for n in nodes if isinstance(getattr(n, "matcher", None), TypeCheck) and n.matcher.fact_type is InitialFact]
+        for node in nodes:
+            fast = _fast_test(getattr(node, "matcher", None)) if isinstance(node, FeatureTesterNode) else None
+            if fast is not None:
+                node.matcher = fast
         for parent in nodes:
             parent.children[:] = [self._rewired(child) for child in parent.children]
-        initial = [n for n in nodes if isinstance(getattr(n, "matcher", None), TypeCheck) and n.matcher.fact_type is InitialFact]
         # experta adds InitialFact to the alpha network whether or not a rule uses it;
         # a rule uses it when the node matching it feeds more than its own capture.
         # When none does, InitialFact is not declared and its branch is cut off,
@@ -156,26 +130,23 @@ class _Matcher(ReteMatcher):
                 stack.extend(child.node for child in reversed(node.children))
         return nodes
 
-    def _answer_nodes(self) -> list:
-        """The alpha nodes below the one that checks a fact is an ``Answers`` fact."""
-        below, stack = [], [
-            child.node for child in self.root_node.children
-            if isinstance(child.node.matcher, TypeCheck) and child.node.matcher.fact_type is Answers
-        ]
-        while stack:
-            node = stack.pop()
-            for child in node.children:
-                if isinstance(child.node, FeatureTesterNode):
-                    below.append(child.node)
-                    stack.append(child.node)
-        return below
-
     def _rewired(self, child: ChildNode) -> ChildNode:
         node = child.node
         if isinstance(node, ConflictSetNode):
             return ChildNode(node, self._reporting(node))
-        if isinstance(node, FeatureTesterNode) and child.callback == node.activate and isinstance(node.matcher, _AnswerTest):
+        if isinstance(node, FeatureTesterNode) and child.callback == node.activate \
+                and isinstance(node.matcher, (_AnswerTest, _TypeTest, _LiteralTest)):
             return ChildNode(node, _testing(node))
+        if isinstance(node, FeatureTesterNode) and child.callback == node.activate and isinstance(node.matcher, FactCapture):
+            return ChildNode(node, _capturing(node))
+        if isinstance(node, (OrdinaryMatchNode, NotNode)):
+            # TwoInputNode.activate_left/right is "copy the token, then _activate_left/right
+            # it"; both join nodes only read the token they receive (they store its
+            # immutable TokenInfo and build new tokens for their children).
+            if child.callback == node.activate_left:
+                return ChildNode(node, node._activate_left)
+            if child.callback == node.activate_right:
+                return ChildNode(node, node._activate_right)
         if isinstance(node, FeatureTesterNode) and child.callback == node.activate and _binds_nothing(node.matcher):
             # OneInputNode.activate is "copy the token, then _activate it".
             return ChildNode(node, node._activate)
@@ -276,11 +247,31 @@ class RuleEngine(KnowledgeEngine):
         self.firings: dict[str, Firing] = {}
         self.reset()
         self.answers = self.compiled.answers_fact(answers)  # what the rules read their evidence from
-        # KnowledgeEngine.declare() without its warning about an empty working
-        # memory, which is empty here when no rule needs InitialFact.
-        self._KnowledgeEngine__declare(self.answers)
+        if self.compiled.plain_fields:
+            self._declare_answers(self.answers)
+        else:  # experta refuses a field name with "__" (a nested accessor): let it say so
+            self._KnowledgeEngine__declare(self.answers)
         self.run()
         return list(self.firings.values())
+
+    def _declare_answers(self, fact: Answers) -> None:
+        """Declare the case's ``Answers`` fact: what ``KnowledgeEngine.declare()`` does, less its checks.
+
+        experta walks every item of a declared fact three times: for field
+        constraints and nested accessors (none: the values are validated answers and
+        no question's id holds "__", see ``CompiledRules.plain_fields``) and for the
+        id it uses to reject a duplicate fact (none: the working memory holds at most
+        ``InitialFact`` here). The fact gets its index, joins the fact list and is
+        passed to the network, as experta would do; no warning about an empty
+        working memory, which is empty here when no rule needs ``InitialFact``.
+        """
+        facts = self.facts
+        fact.__factid__ = index = facts.last_index
+        facts[index] = fact
+        facts.last_index = index + 1
+        facts.added.append(fact)
+        added, removed = self.get_activations()
+        self.strategy.update_agenda(self.agenda, added, removed)
 
     def run(self, steps=float("inf")):
         """Fire activations from the agenda until none is left: ``KnowledgeEngine.run``.
