@@ -149,6 +149,12 @@ async def page():
     return Response(STATIC.joinpath("index.html").read_bytes(), media_type="text/html; charset=utf-8")
 
 
+@router.get("/favicon.ico", include_in_schema=False)
+async def favicon():
+    """No icon (browsers ask for one): an empty answer rather than a 404 in every log."""
+    return Response(status_code=204)
+
+
 STATIC = resources.files(__package__).joinpath("static")
 
 
