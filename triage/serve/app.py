@@ -37,7 +37,11 @@ _FHIR_PATHS = ("/Questionnaire", "/cds-services")
 
 
 def create_app(config: ServeConfig | None = None):
-    """The ASGI application for ``config`` (defaults: the shipped knowledge base, no CORS)."""
+    """The ASGI application for ``config`` (defaults: the shipped knowledge base, no CORS).
+
+    Serve it with any ASGI server (``uvicorn.run(create_app())``); its ``fastapi``
+    attribute is the FastAPI application inside the safety layers.
+    """
     config = config or ServeConfig()
     kb = load_knowledge_base(config.rules_dir, config.packs)
     engine = Engine(kb)
@@ -71,7 +75,9 @@ def create_app(config: ServeConfig | None = None):
         app.add_middleware(CORSMiddleware, allow_origins=list(config.cors_origins),
                            allow_methods=["GET", "POST"], allow_headers=["Content-Type"], max_age=600)
     _handle_errors(app)
-    return CatchAll(AccessLog(SecurityHeaders(BodyLimit(app, config.max_body))))
+    outer = CatchAll(AccessLog(SecurityHeaders(BodyLimit(app, config.max_body))))
+    outer.fastapi = app  # for embedding and tests: the routes, their state, the OpenAPI document
+    return outer
 
 
 def app_from_environment():

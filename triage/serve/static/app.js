@@ -1,6 +1,7 @@
 // The web questionnaire: the same interview as `triage ask`, driven by POST /interview.
 // Stateless server: the answers live only in this page (state.answers) and go with
-// every request. Everything is built with DOM calls and textContent, never innerHTML.
+// every request. Everything is built with DOM calls and text nodes, so no answer or
+// text from the server is ever parsed as markup.
 "use strict";
 
 (function () {
