@@ -187,8 +187,10 @@ class KnowledgeBase:
         advice: dict[str, Advice],
         rules: list[Rule],
         packs: list[str],
+        groups: dict | None = None,
     ):
         self.path = path
+        self.groups = groups or {}  # group id -> (Group, member question ids); see questions.Group
         self.manifest = manifest
         self.questions = questions
         self.causes = causes
@@ -277,7 +279,8 @@ def load_knowledge_base(path: str | os.PathLike | None = None, packs: list[str] 
                 seen[spec.id] = _rel(file, root)
                 rules.append(Rule(spec=spec, pack=pack, file=_rel(file, root), order=len(rules)))
 
-    kb = KnowledgeBase(root, manifest, questions, causes, advice, rules, selected)
+    groups = {g.id: (g, members) for g, members in zip(question_set.groups, question_set.group_members().values())}
+    kb = KnowledgeBase(root, manifest, questions, causes, advice, rules, selected, groups)
     problems.extend(check_references(kb))
     if problems:
         raise KnowledgeBaseError(problems)

@@ -1,63 +1,72 @@
 """The adaptive questionnaire: what to ask next, from the answers so far. No I/O.
 
 The engine decides, a front end asks (the split of the CLIPS "Auto Demo"): a
-terminal, a web page or a chat bot shows :class:`Step` s and sends back what the
-person typed. The terminal command ``triage ask`` is one such front end.
+terminal, a web page or an HTTP service shows :class:`Step` s and sends back the
+answers. :meth:`Questionnaire.next_step` is a pure function of the answers (as
+Infermedica's and FHIR SDC's ``$next-question`` are); :class:`Session` keeps them
+for one person.
 
-*Answers* are a mapping of question id to value, in the order they were given.
-A question answered "don't know" is present with the value ``None``: it was asked,
-and stays unknown (never "no"). So the answers are also the history, and going back
-drops the last one.
+*Answers* are a mapping of question id to value, in the order given. A question
+answered "don't know" is present with the value ``None``: it was asked, and stays
+unknown (never "no"). So the answers are also the history; going back drops the
+last screen's answers.
 
-What is asked, and when, is data in ``questions.yaml``: questions are asked in file
-order, each only while its ``ask_when`` holds for the answers so far; ``detail``
-questions only when the person chooses to answer more. After every answer the
-rules run; once the urgency reaches ``stop_at`` (urgent, by default) the
-questionnaire stops and gives the assessment at once, and the person may go on
-for the full picture.
+What to ask follows from the rules (:mod:`triage.relevance`): a question is asked
+while an open rule that tests it could still change the result; those whose rules
+could conclude ``emergency`` first, then ``urgent``, and so on; ``detail`` questions
+(habits that only add causes or advice) last, when the person wants more. Yes-or-no
+questions of a group (``groups`` in ``questions.yaml``) share a screen.
+
+The questionnaire stops early, and shows the result at once, only when no open rule
+could raise the urgency above what the rules already conclude, and that level is at
+least ``stop_at`` (urgent by default); the person may go on for the full picture.
 
 >>> q = Questionnaire()
 >>> step = q.next_step({})
->>> step.question.id
-'weeks_pregnant'
->>> q.next_step({"weeks_pregnant": 30, "lower_back_pain": False, "leg_pain": False,
-...              "leg_cramps": True, "breathless_or_chest_pain": True}).assessment.urgency.value
+>>> step.question.kind, step.question.id
+('group', 'warning_signs')
+>>> q.next_step({"breathless_or_chest_pain": True}).assessment.urgency.value
 'emergency'
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Literal, Mapping, Union
 
 from pydantic import BaseModel, ConfigDict
 
 from .assessment import Assessment
 from .engine import Engine, default_engine
-from .errors import CaseError, TriageError
+from .errors import CaseError
 from .questions import Choice, Question
+from .relevance import Analysis, Relevance, relevance_for
+from .replies import AnswerError, Reply, allowed_answers, interpret_group, interpret_question
 from .urgency import Urgency
+
+__all__ = ["AnswerError", "Item", "Prompt", "Questionnaire", "Reason", "Reply", "Session", "Step", "allowed_answers"]
 
 Answers = Mapping[str, Any]
 
-YES = ("y", "yes")
-NO = ("n", "no")
-HELP = "?"
-SKIP = ("s", "")
-BACK = "b"
 
-
-class AnswerError(TriageError):
-    """A reply that is not an allowed answer; the message says what is allowed."""
-
-
-class Prompt(BaseModel):
-    """A question as a front end shows it."""
-
+class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+
+class Reason(_Model):
+    """A rule the answer can still decide (MYCIN's WHY): its id, title and what it would conclude."""
+
+    rule: str
+    title: str
+    urgency: Urgency | None
+    causes: list[str]
+    red_flags: list[str]
+    advice: list[str]
+
+
+class Item(_Model):
+    """One question on a screen, as a front end shows it; ``why`` lists the rules it can decide."""
+
     id: str
-    number: int
     text: str
     help: str
     type: Literal["boolean", "integer", "choice"]
@@ -67,15 +76,46 @@ class Prompt(BaseModel):
     required: bool
     red_flag: bool
     allowed: str
+    why: list[Reason]
 
 
-class Step(BaseModel):
-    """What comes next: a question to ask, or (``question`` is None) the assessment.
+class Prompt(_Model):
+    """One screen: a single question (``kind`` "question") or a group of yes-or-no questions.
 
-    ``stopped_early`` means the urgency reached the questionnaire's ``stop_at`` with
-    ``remaining`` questions still relevant: show the action at once, and offer to go on.
-    ``more_details`` counts the detail questions the person may still choose to answer.
-    ``unanswered_red_flags`` names the warning-sign questions answered "don't know".
+    ``items`` are the questions on the screen (one for a single question). For a single
+    question the top-level fields repeat its item's (``id`` is the question's id); for a
+    group, ``id`` is the group's, ``type`` is "group" and ``text`` is the group's
+    question ("Do you have any of these now?"). ``number`` is the number of the screen's
+    first question (answered + 1). ``why`` is every rule the screen's answers can still
+    decide, most urgent first.
+    """
+
+    id: str
+    kind: Literal["question", "group"]
+    number: int
+    text: str
+    help: str
+    type: Literal["boolean", "integer", "choice", "group"]
+    min: int | None = None
+    max: int | None = None
+    choices: list[Choice] | None = None
+    required: bool
+    red_flag: bool
+    allowed: str
+    items: list[Item]
+    why: list[Reason]
+
+
+class Step(_Model):
+    """What comes next: a screen to show (``question``), or (``question`` is None) the assessment.
+
+    ``settled`` means no open rule could raise the urgency any more. ``stopped_early``:
+    the urgency is settled at ``stop_at`` or above with ``remaining`` questions still
+    able to add to the picture: show the action at once, and offer to go on (each answer
+    can only make later questions unnecessary, so ``remaining`` is the most that will be
+    asked). ``more_details`` counts the detail questions the person may still choose to
+    answer. ``unanswered_red_flags`` names the warning-sign questions answered "don't know".
+    ``why`` (on a result) lists the rules the questions still on offer could decide.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -85,9 +125,11 @@ class Step(BaseModel):
     urgency: Urgency
     answered: int
     remaining: int
+    settled: bool = False
     stopped_early: bool = False
     more_details: int = 0
     unanswered_red_flags: list[str] = []
+    why: list[Reason] = []
 
     @property
     def done(self) -> bool:
@@ -95,26 +137,29 @@ class Step(BaseModel):
         return self.question is None
 
 
-@dataclass(frozen=True)
-class Reply:
-    """What a typed reply means: an answer (``value``), "don't know", back, or a request for help."""
-
-    kind: Literal["answer", "skip", "back", "help"]
-    value: Any = None
-
-
 class Questionnaire:
     """Decide what to ask next from the answers so far; pure, so any front end can drive it.
 
-    ``stop_at`` is the urgency at which to stop asking and give the assessment at
-    once (None never stops early).
+    ``stop_at`` is the lowest settled urgency at which to stop asking and give the
+    assessment at once: a level or its name (None never stops early).
     """
 
-    def __init__(self, engine: Engine | None = None, stop_at: Urgency | None = Urgency.URGENT):
+    def __init__(self, engine: Engine | None = None, stop_at: Urgency | str | None = Urgency.URGENT):
         self.engine = engine if engine is not None else default_engine()
+        if isinstance(stop_at, str) and not isinstance(stop_at, Urgency):
+            try:
+                stop_at = Urgency(stop_at)
+            except ValueError:
+                levels = ", ".join(u.value for u in Urgency)
+                raise AnswerError(f"stop_at: {stop_at!r} is not an urgency level; expected one of {levels}") from None
         self.stop_at = stop_at
-        self.questions: list[Question] = list(self.engine.knowledge_base.questions)
+        kb = self.engine.knowledge_base
+        self.relevance: Relevance = relevance_for(kb)
+        self.questions: list[Question] = list(kb.questions)
         self._by_id = {q.id: q for q in self.questions}
+        self._position = {q.id: i for i, q in enumerate(self.questions)}
+        self._groups = {gid: (group, members) for gid, (group, members) in kb.groups.items()}
+        self._group_of = {m: gid for gid, (_, members) in self._groups.items() for m in members}
 
     def question(self, question_id: str) -> Question:
         """The question with this id; :class:`AnswerError` when there is none."""
@@ -123,91 +168,143 @@ class Questionnaire:
         except KeyError:
             raise AnswerError(f"there is no question {question_id!r}") from None
 
-    def pending(self, answers: Answers, details: bool = False) -> list[Question]:
-        """The relevant questions not yet asked, in asking order (detail questions last)."""
-        known = {k: v for k, v in answers.items() if k != "id"}
-        pending = [q for q in self.questions if q.id not in answers and q.applies(known)]
-        main = [q for q in pending if not q.detail]
-        return main + [q for q in pending if q.detail] if details else main
+    # ------------------------------------------------------------------ what next
 
-    def next_step(self, answers: Answers, acknowledged: Urgency | None = None, details: bool = False) -> Step:
-        """The next question to ask, or the assessment when there is none or the urgency says stop.
+    def analyse(self, answers: Answers) -> Analysis:
+        """The rules over the answers so far, in three values (see :mod:`triage.relevance`)."""
+        return self.relevance.analyse(answers)
+
+    def pending(self, answers: Answers, details: bool = False, analysis: Analysis | None = None) -> list[Question]:
+        """The questions worth asking that are not yet asked, in asking order (detail questions last)."""
+        analysis = analysis or self.analyse(answers)
+        known = {k: v for k, v in answers.items() if k != "id"}
+        pending = [q for q in self.questions
+                   if q.id in analysis.relevant and q.id not in answers and q.applies(known)
+                   and (details or not q.detail)]
+        return sorted(pending, key=lambda q: (q.detail, -analysis.priority(q.id).rank, self._position[q.id]))
+
+    def next_step(self, answers: Answers, acknowledged: Urgency | str | None = None, details: bool = False) -> Step:
+        """The next screen to show, or the assessment when nothing is left to ask or it should stop.
 
         ``acknowledged`` is the urgency the person has already been shown and chose to go on
         from: the questionnaire stops again only for a more urgent level. ``details`` asks the
         detail questions too. Raises :class:`CaseError` when the answers are invalid.
         """
-        if isinstance(acknowledged, str):  # front ends that keep their state as JSON pass the value
-            acknowledged = Urgency(acknowledged)
+        if isinstance(acknowledged, str) and not isinstance(acknowledged, Urgency):
+            acknowledged = Urgency(acknowledged)  # front ends that keep their state as JSON pass the value
         assessment = self.engine.assess(answers)
-        pending = self.pending(answers, details)
+        analysis = self.analyse(answers)
+        queue = self.pending(answers, details, analysis)
+        main = [q for q in queue if not q.detail]
         answered = sum(1 for k in answers if k != "id")
         level = assessment.urgency
         stop = (
-            self.stop_at is not None
+            analysis.settled
+            and self.stop_at is not None
             and level.rank >= self.stop_at.rank
             and (acknowledged is None or level.rank > acknowledged.rank)
+            and bool(main)
         )
-        if pending and not stop:
-            return Step(question=self.prompt(pending[0], answered + 1), urgency=level,
-                        answered=answered, remaining=len(pending))
-        more = 0 if details or stop else len(self.pending(answers, details=True)) - len(pending)
+        if queue and not stop:
+            return Step(question=self._screen(queue, answered + 1, analysis), urgency=level, answered=answered,
+                        remaining=len(queue), settled=analysis.settled)
+        offered = main if stop else [] if details else self.pending(answers, True, analysis)[len(queue):]
         unanswered = [k for k, v in answers.items() if v is None and k in self._by_id and self._by_id[k].red_flag]
-        return Step(assessment=assessment, urgency=level, answered=answered, remaining=len(pending),
-                    stopped_early=bool(pending), more_details=more, unanswered_red_flags=unanswered)
+        return Step(assessment=assessment, urgency=level, answered=answered, remaining=len(main),
+                    settled=analysis.settled, stopped_early=stop, more_details=0 if stop else len(offered),
+                    unanswered_red_flags=unanswered, why=_merge([self.why(q.id, analysis) for q in offered]))
 
-    def prompt(self, question: Question, number: int) -> Prompt:
-        """How to show ``question``, as the ``number``-th."""
+    def _screen(self, queue: list[Question], number: int, analysis: Analysis) -> Prompt:
+        first = queue[0]
+        group_id = self._group_of.get(first.id)
+        if group_id is None:
+            return self.prompt(first, number, analysis)
+        group, members = self._groups[group_id]
+        waiting = {q.id for q in queue}
+        items = [self._item(self._by_id[m], analysis) for m in members if m in waiting]
+        if len(items) == 1:
+            return self.prompt(first, number, analysis)
         return Prompt(
-            id=question.id, number=number, text=question.text, help=question.help, type=question.type,
-            min=question.min, max=question.max, choices=question.choices, required=question.required,
-            red_flag=bool(question.red_flag), allowed=allowed_answers(question),
+            id=group.id, kind="group", number=number, text=group.text, help=group.help, type="group",
+            required=any(i.required for i in items), red_flag=any(i.red_flag for i in items),
+            allowed="the numbers of the items that apply, none of them, or each item yes, no or don't know",
+            items=items, why=_merge([i.why for i in items]),
         )
 
-    def interpret(self, question: Union[Question, Prompt, str], text: str) -> Reply:
-        """What a typed reply means for ``question``.
+    def prompt(self, question: Question, number: int, analysis: Analysis | None = None) -> Prompt:
+        """How to show ``question`` alone, as the ``number``-th, with the rules it can decide."""
+        item = self._item(question, analysis or self.analyse({}))
+        return Prompt(kind="question", number=number, items=[item], **item.model_dump(exclude={"why"}), why=item.why)
 
-        y/yes/n/no for yes-no questions; a whole number in range; a choice by its number
-        or its name; ``?`` for help; ``s`` or nothing for "don't know" (not on a required
-        question); ``b`` to go back. Raises :class:`AnswerError` saying what is allowed.
+    def _item(self, question: Question, analysis: Analysis) -> Item:
+        return Item(
+            id=question.id, text=question.text, help=question.help, type=question.type, min=question.min,
+            max=question.max, choices=question.choices, required=question.required,
+            red_flag=bool(question.red_flag), allowed=allowed_answers(question), why=self.why(question.id, analysis),
+        )
+
+    def why(self, question_id: str, analysis: Analysis) -> list[Reason]:
+        """The rules an answer to the question can still decide, most urgent first."""
+        states = sorted(analysis.relevant.get(question_id, ()),
+                        key=lambda s: (-(s.rule.spec.then.urgency or Urgency.SELF_CARE).rank, s.rule.order))
+        return [_reason(s.rule) for s in states]
+
+    # ------------------------------------------------------------------ answers
+
+    def interpret(self, question: Union[Question, Prompt, Item, str], text: str) -> Reply:
+        """What a typed reply means for a question or a screen (see :mod:`triage.replies`).
+
+        Raises :class:`AnswerError` saying what is allowed.
         """
-        q = self.question(question if isinstance(question, str) else question.id)
-        reply = text.strip().lower()
-        if reply == HELP:
-            return Reply("help")
-        if reply == BACK:
-            return Reply("back")
-        if reply in SKIP:
-            if q.required:
-                raise AnswerError(f"This question needs an answer: {allowed_answers(q)}.")
-            return Reply("skip")
-        value = _parse(q, reply)
-        if value is None:
-            raise AnswerError(f"{text.strip()!r} is not an answer here. Please answer {allowed_answers(q)}"
-                              f" (? for help{'' if q.required else ', s if you do not know'}, b to go back).")
-        return Reply("answer", value)
+        if isinstance(question, Prompt) and question.kind == "group":
+            return interpret_group([self.question(i.id) for i in question.items], text)
+        return interpret_question(self.question(question if isinstance(question, str) else question.id), text)
 
     def answer(self, answers: Answers, question_id: str, value: Any) -> dict[str, Any]:
         """New answers with ``value`` (None: "don't know") for the question, given last."""
-        q = self.question(question_id)
-        if value is None and q.required:
-            raise AnswerError(f"{question_id}: this question needs an answer: {allowed_answers(q)}")
-        if value is not None and not q.accepts(value):
-            raise AnswerError(f"{question_id}: {value!r} is not a valid answer; expected {q.describe_allowed()}")
-        new = {k: v for k, v in answers.items() if k != question_id}
-        new[question_id] = value
+        return self.answer_all(answers, {question_id: value})
+
+    def answer_all(self, answers: Answers, values: Mapping[str, Any]) -> dict[str, Any]:
+        """New answers with every ``values`` item (None: "don't know") given last, in its order."""
+        new = dict(answers)
+        for question_id, value in values.items():
+            q = self.question(question_id)
+            if value is None and q.required:
+                raise AnswerError(f"{question_id}: this question needs an answer: {allowed_answers(q)}")
+            if value is not None and not q.accepts(value):
+                raise AnswerError(f"{question_id}: {value!r} is not a valid answer; expected {q.describe_allowed()}")
+            new.pop(question_id, None)
+            new[question_id] = value
         try:
             self.engine.validate(new)
         except CaseError as error:
             raise AnswerError("; ".join(error.problems)) from None
         return new
 
-    def back(self, answers: Answers) -> dict[str, Any]:
-        """New answers without the last one given, so that question is asked again."""
+    def answer_prompt(self, answers: Answers, prompt: Prompt, value: Any) -> dict[str, Any]:
+        """New answers after ``prompt``: a single value for one question, or a mapping of item
+        id to value (None: "don't know") that answers every item of the screen."""
+        ids = [i.id for i in prompt.items]
+        if isinstance(value, Mapping):
+            missing = [i for i in ids if i not in value]
+            extra = [k for k in value if k not in ids]
+            if missing or extra:
+                parts = ([f"missing {', '.join(missing)} (None means don't know)"] if missing else []) + \
+                        ([f"not on this screen: {', '.join(extra)}"] if extra else [])
+                raise AnswerError(f"{prompt.id}: answer every item of the screen: {'; '.join(parts)}")
+            return self.answer_all(answers, {i: value[i] for i in ids})
+        if len(ids) != 1:
+            raise AnswerError(f"{prompt.id}: this screen has {len(ids)} questions: answer with a mapping "
+                              "of question id to value (None means don't know)")
+        return self.answer_all(answers, {ids[0]: value})
+
+    def back(self, answers: Answers, count: int = 1) -> dict[str, Any]:
+        """New answers without the last ``count`` given, so their screen is asked again."""
         given = [k for k in answers if k != "id"]
         if not given:
             raise AnswerError("There is no previous question to go back to.")
-        return {k: v for k, v in answers.items() if k != given[-1]}
+        dropped = set(given[-count:])
+        return {k: v for k, v in answers.items() if k not in dropped}
 
     def start(self, answers: Answers | None = None) -> "Session":
         """A :class:`Session` for one person, optionally resuming from earlier answers."""
@@ -218,13 +315,14 @@ class Session:
     """One person's way through a questionnaire: the answers so far and the current step.
 
     Holds state but does no I/O: a front end shows :attr:`step`, passes what the person
-    typed to :meth:`reply`, and when :attr:`step` is a result with ``stopped_early`` or
-    ``more_details``, may call :meth:`go_on`.
+    typed to :meth:`reply` (or the answers to :meth:`answer`), and when :attr:`step` is a
+    result with ``stopped_early`` or ``more_details``, may call :meth:`go_on`.
     """
 
     def __init__(self, questionnaire: Questionnaire, answers: Answers | None = None):
         self.questionnaire = questionnaire
         self._answers: dict[str, Any] = dict(answers or {})
+        self._screens: list[int] = []  # how many answers each screen of this session gave, for back
         self.acknowledged: Urgency | None = None
         self.details = False
         self.step = self._next()
@@ -234,34 +332,47 @@ class Session:
         """The answers so far, in the order given (None: "don't know")."""
         return dict(self._answers)
 
+    @property
+    def screen(self) -> int:
+        """The number of the current screen in this session (1 for the first)."""
+        return len(self._screens) + 1
+
     def _next(self) -> Step:
         return self.questionnaire.next_step(self._answers, self.acknowledged, self.details)
 
     def reply(self, text: str) -> Reply:
-        """Act on what the person typed for the current question; return what it meant.
+        """Act on what the person typed for the current screen; return what it meant.
 
+        ``help``, ``why`` and ``each`` change nothing: the front end shows the help, the
+        reasons, or asks the group's items one by one and calls :meth:`answer` with them.
         Raises :class:`AnswerError` (nothing changes) when the reply is not allowed.
         """
-        if self.step.question is None:
-            raise AnswerError("There is no question to answer.")
-        reply = self.questionnaire.interpret(self.step.question, text)
+        prompt = self._prompt()
+        reply = self.questionnaire.interpret(prompt, text)
         if reply.kind in ("answer", "skip"):
             self.answer(reply.value)
         elif reply.kind == "back":
             self.back()
         return reply
 
-    def answer(self, value: Any) -> Step:
-        """Answer the current question (None: "don't know") and move on."""
+    def _prompt(self) -> Prompt:
         if self.step.question is None:
             raise AnswerError("There is no question to answer.")
-        self._answers = self.questionnaire.answer(self._answers, self.step.question.id, value)
+        return self.step.question
+
+    def answer(self, value: Any) -> Step:
+        """Answer the current screen and move on: a value (None: "don't know") for a single
+        question, or a mapping of item id to value for a screen with several items."""
+        prompt = self._prompt()
+        self._answers = self.questionnaire.answer_prompt(self._answers, prompt, value)
+        self._screens.append(len(prompt.items))
         self.step = self._next()
         return self.step
 
     def back(self) -> Step:
-        """Take back the last answer, so its question is asked again."""
-        self._answers = self.questionnaire.back(self._answers)
+        """Take back the last screen's answers, so it is asked again."""
+        count = self._screens.pop() if self._screens else 1
+        self._answers = self.questionnaire.back(self._answers, count)
         self.step = self._next()
         if self.acknowledged is not None and self.step.urgency.rank < self.acknowledged.rank:
             # The answer that led to the acknowledged level is gone: stop again if it comes back.
@@ -282,33 +393,15 @@ class Session:
         return self.step
 
 
-def allowed_answers(question: Question) -> str:
-    """The answers a person may type, in words."""
-    if question.type == "boolean":
-        return "y or n"
-    if question.type == "integer":
-        return f"a whole number from {question.min} to {question.max}"
-    names = ", ".join(str(v) for v in question.values)
-    no = " (n means none)" if "none" in question.values else ""
-    return f"a number from 1 to {len(question.values)}, or one of: {names}{no}"
+def _reason(rule) -> Reason:
+    then = rule.spec.then
+    return Reason(rule=rule.id, title=rule.spec.title, urgency=then.urgency, causes=list(then.causes),
+                  red_flags=[f.id for f in then.red_flags], advice=list(then.advice))
 
 
-def _parse(question: Question, reply: str) -> Any:
-    """The value ``reply`` (stripped, lower case) stands for, or None when it is not allowed."""
-    if question.type == "boolean":
-        return True if reply in YES else False if reply in NO else None
-    if question.type == "integer":
-        if not (reply.lstrip("-").isdigit() and reply.isascii()):
-            return None
-        value = int(reply)
-        return value if question.min <= value <= question.max else None
-    values = question.values
-    if reply.isdigit() and reply.isascii() and 1 <= int(reply) <= len(values):
-        return values[int(reply) - 1]
-    for choice in question.choices:
-        if reply in (str(choice.value).lower(), choice.label.lower()):
-            return choice.value
-    # People answer "no" to "Are your leg muscles weak?": that is the choice "none".
-    if reply in NO and "none" in values:
-        return "none"
-    return None
+def _merge(lists: list[list[Reason]]) -> list[Reason]:
+    seen: dict[str, Reason] = {}
+    for reasons in lists:
+        for reason in reasons:
+            seen.setdefault(reason.rule, reason)
+    return sorted(seen.values(), key=lambda r: -(r.urgency or Urgency.SELF_CARE).rank)

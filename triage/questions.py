@@ -93,9 +93,58 @@ class Question(BaseModel):
         return self.ask_when is None or evaluate(self.ask_when, answers)
 
 
+class Group(BaseModel):
+    """Yes-or-no questions asked on one screen: "Do you have any of these?".
+
+    ``questions`` lists the members in the order shown; ``red_flags: true`` adds every
+    other yes-or-no warning-sign question that is in no group, so a warning sign added
+    to the questionnaire joins the screening screen without editing the group. The
+    questionnaire shows, on the screen, the members still worth asking; each is
+    answered yes, no or "don't know" on its own.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    text: str = Field(min_length=1)
+    help: str = Field(min_length=1)
+    questions: list[str] = []
+    red_flags: bool = False
+
+
 class QuestionSet(BaseModel):
     """The contents of ``questions.yaml``."""
 
     model_config = ConfigDict(extra="forbid")
 
     questions: list[Question] = Field(min_length=1)
+    groups: list[Group] = []
+
+    @model_validator(mode="after")
+    def _groups_hold_yes_no_questions(self) -> "QuestionSet":
+        by_id = {q.id: q for q in self.questions}
+        seen: dict[str, str] = {}
+        for group in self.groups:
+            if group.id in by_id:
+                raise ValueError(f"group {group.id}: the id is also a question's")
+            for member in group.questions:
+                question = by_id.get(member)
+                if question is None:
+                    raise ValueError(f"group {group.id}: {member!r} is not a question")
+                if question.type != "boolean":
+                    raise ValueError(f"group {group.id}: {member!r} is not a yes-or-no question")
+                if member in seen:
+                    raise ValueError(f"group {group.id}: {member!r} is already in group {seen[member]}")
+                seen[member] = group.id
+        return self
+
+    def group_members(self) -> dict[str, list[str]]:
+        """Each group's questions, in the order shown (``red_flags`` groups completed)."""
+        listed = {m for g in self.groups for m in g.questions}
+        members = {g.id: list(g.questions) for g in self.groups}
+        for group in self.groups:
+            if group.red_flags:
+                extra = [q.id for q in self.questions if q.type == "boolean" and q.red_flag and q.id not in listed]
+                members[group.id] += extra
+                listed |= set(extra)
+        return members

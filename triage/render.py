@@ -19,12 +19,15 @@ _RESET = "\033[0m"
 WIDTH = 88
 
 
-def _wrap(text: str, indent: str = "  ", bullet: str = "") -> str:
-    return textwrap.fill(text, WIDTH, initial_indent=indent + bullet, subsequent_indent=indent + " " * len(bullet))
+def render_text(assessment: Assessment, explain: bool = False, colour: bool = False, width: int = WIDTH) -> str:
+    """The assessment as plain text; ``explain`` adds each fired rule with what it matched and its sources.
 
+    Text is wrapped to ``width`` columns (``triage ask`` passes the terminal's).
+    """
 
-def render_text(assessment: Assessment, explain: bool = False, colour: bool = False) -> str:
-    """The assessment as plain text; ``explain`` adds each fired rule with what it matched and its sources."""
+    def _wrap(text: str, indent: str = "  ", bullet: str = "") -> str:
+        return textwrap.fill(text, width, initial_indent=indent + bullet, subsequent_indent=indent + " " * len(bullet),
+                             break_long_words=False, break_on_hyphens=False)
 
     def style(code: str, text: str) -> str:
         return f"{code}{text}{_RESET}" if colour else text

@@ -1,11 +1,13 @@
 """``triage ask``: the adaptive questionnaire in the terminal.
 
-A thin layer over :class:`triage.Session`: show the step, read a line, pass it on.
-What to ask, what a reply means and when to stop live in :mod:`triage.questionnaire`.
+A thin layer over :class:`triage.Session`: show the screen, read a line, pass it on.
+What to ask, what a reply means and when to stop live in :mod:`triage.questionnaire`
+and :mod:`triage.replies`; why a question is asked, in :mod:`triage.relevance`.
 """
 
 from __future__ import annotations
 
+import shutil
 import signal
 import sys
 import textwrap
@@ -17,15 +19,16 @@ import click
 from .app import State, handle_errors, main, use_colour
 
 if TYPE_CHECKING:  # for annotations only: the command imports the library when it runs
-    from ..questionnaire import Prompt, Session, Step
+    from ..questionnaire import Item, Prompt, Reason, Session, Step
 
 EXIT_INTERRUPTED = 130  # the shell's convention for Ctrl-C
 
-INTRO = """\
-Questions about back pain, leg pain and leg cramps in pregnancy. This is not a diagnosis.
-If you are very unwell right now, call the emergency number (999 / 911 / 112).
-Type ? for help on a question, s (or just Enter) if you don't know, b to go back.
-Ctrl-C stops at any time without saving anything."""
+INTRO = (
+    "Questions about back pain, leg pain and leg cramps in pregnancy. This is not a diagnosis. "
+    "If you are very unwell right now, call the emergency number (999 / 911 / 112).\n"
+    "Type ? for help on a question, why to see why it is asked, s (or just Enter) if you don't know, "
+    "b to go back. Ctrl-C stops at any time without saving anything."
+)
 
 
 class _Stopped(Exception):
@@ -42,12 +45,22 @@ class _Terminal:
     def __init__(self, err: bool):
         self.err = err
         self.colour = use_colour(sys.stderr if err else sys.stdout)
+        # One column less than the terminal: a line exactly as wide wraps on some terminals.
+        self.width = max(40, min(shutil.get_terminal_size().columns, 100) - 1)
 
-    def say(self, text: str = "", indent: str = "") -> None:
-        if indent:
-            from ..render import WIDTH
+    def say(self, text: str = "", indent: str = "", first: str | None = None) -> None:
+        """Print ``text`` wrapped to the terminal, each paragraph indented (``first`` on its first line)."""
+        lines = []
+        for paragraph in text.split("\n"):
+            start = indent if first is None else first
+            lines.append(textwrap.fill(paragraph, self.width, initial_indent=start,
+                                       subsequent_indent=" " * len(start if first is not None else indent),
+                                       break_long_words=False, break_on_hyphens=False) if paragraph else "")
+            first = None
+        click.echo("\n".join(lines), err=self.err)
 
-            text = textwrap.fill(text, WIDTH, initial_indent=indent, subsequent_indent=" " * len(indent))
+    def echo(self, text: str) -> None:
+        """Print text that is already laid out (the result screen)."""
         click.echo(text, err=self.err)
 
     def read(self, prompt: str) -> str:
@@ -72,12 +85,14 @@ class _Terminal:
 @click.pass_obj
 @handle_errors
 def ask(state: State, fmt: str, save: Path | None, explain: bool) -> None:
-    """Answer questions one at a time in the terminal, and get advice.
+    """Answer questions in the terminal, and get advice.
 
-    The next question depends on the answers so far: warning signs first, most
-    dangerous first, then the details that matter for your answers. As soon as the
-    answers need urgent care it stops and says what to do now; you may go on for
-    the full picture. Ctrl-C or end of input stops without saving (exit 130 or 1).
+    The rules decide what to ask: only questions whose answer can still change the
+    result, those that could mean an emergency first. Warning signs and the main
+    complaints come as lists: type the numbers that apply. Type why at any prompt to
+    see which rules the answer can decide. As soon as the answers settle on urgent
+    care it stops and says what to do now; you may go on for the full picture.
+    Ctrl-C or end of input stops without saving (exit 130 or 1).
     """
     if save is not None and not save.parent.is_dir():
         raise click.BadParameter(f"directory {str(save.parent)!r} does not exist", param_hint="--save")
@@ -117,14 +132,15 @@ def _converse(session: Session, term: _Terminal, explain: bool) -> tuple[Step, b
         if step.stopped_early:
             term.say()
             _show_result(step, term, explain)
-            offer = (f"\nThat needs action now: do what it says above. {_questions(step.remaining)} can "
-                     "complete the picture. Go on with them?")
+            # The result above is longer than a screen: say the action again right at the prompt.
+            offer = (f"\n{step.urgency.label}: {step.urgency.action}\nDo that now. Up to "
+                     f"{_questions(step.remaining)} can complete the picture. Go on with them?")
         elif step.more_details:
-            offer = (f"\nThe main questions are done. {_questions(step.more_details)} may point to "
-                     "other causes and add advice. Answer them?")
+            offer = (f"\nThe main questions are done. {_questions(step.more_details).capitalize()} about "
+                     "habits may point to other causes and add advice. Answer them?")
         else:
             return step, False
-        choice = _offer(term, offer)
+        choice = _offer(term, offer, step)
         if choice == "y":
             session.go_on()
         elif choice == "b":
@@ -137,10 +153,14 @@ def _ask(session: Session, prompt: Prompt, term: _Terminal) -> None:
     from ..questionnaire import AnswerError
 
     term.say()
-    term.say(f"{prompt.number:>2}. " + term.bold(prompt.text))
-    if prompt.choices:
+    term.say(term.bold(prompt.text), first=f"{session.screen:>2}. ", indent="    ")
+    if prompt.kind == "group":
+        for number, item in enumerate(prompt.items, start=1):
+            term.say(item.text, first=f"    {number:>2}  ", indent=" " * 8)
+        term.say(_group_help(len(prompt.items)), indent="    ")
+    elif prompt.choices:
         for number, choice in enumerate(prompt.choices, start=1):
-            term.say(f"    {number}  {choice.label} ({choice.value})")
+            term.say(f"{choice.label} ({choice.value})", first=f"    {number}  ", indent="       ")
     while True:
         text = term.read(f"    {_hint(prompt)} > ")
         try:
@@ -150,15 +170,80 @@ def _ask(session: Session, prompt: Prompt, term: _Terminal) -> None:
             continue
         if reply.kind == "help":
             term.say(prompt.help, indent="    ")
-            continue
+        elif reply.kind == "why":
+            _show_why(prompt.why, term, "The answer can still decide:")
+        elif reply.kind == "each":
+            if _ask_each(session, prompt, term):
+                return
+        else:
+            return
+
+
+def _ask_each(session: Session, prompt: Prompt, term: _Terminal) -> bool:
+    """Ask a group's items one by one (yes, no or don't know each); False if the person went back."""
+    from ..questionnaire import AnswerError
+
+    values = {}
+    term.say("One by one, then: y or n, or s (or Enter) if you don't know; b goes back to the list.", indent="    ")
+    for number, item in enumerate(prompt.items, start=1):
+        while True:
+            text = term.read(f"    {number:>2}  {item.text} {_hint(item)} > ")
+            try:
+                reply = session.questionnaire.interpret(item, text)
+            except AnswerError as error:
+                term.say(str(error), indent="    ")
+                continue
+            if reply.kind == "help":
+                term.say(item.help, indent="    ")
+            elif reply.kind == "why":
+                _show_why(item.why, term, "The answer can still decide:")
+            elif reply.kind == "back":
+                term.say(_group_help(len(prompt.items)), indent="    ")
+                return False
+            elif reply.kind in ("answer", "skip"):
+                values[item.id] = reply.value
+                break
+    session.answer(values)
+    return True
+
+
+def _group_help(count: int) -> str:
+    from ..replies import group_instructions
+
+    return group_instructions(count)
+
+
+def _show_why(reasons: list[Reason], term: _Terminal, heading: str = "") -> None:
+    if not reasons:
+        term.say("No rule still open depends on it.", indent="    ")
         return
+    if heading:
+        term.say(heading, indent="    ")
+    for reason in reasons:
+        term.say(describe_reason(reason), first="    - ", indent="      ")
+
+
+def describe_reason(reason: Reason) -> str:
+    """A rule the answer can decide, in plain words: its title and what it would conclude."""
+    parts = []
+    if reason.urgency is not None:
+        parts.append(reason.urgency.label.lower() if reason.urgency.rank < 3 else reason.urgency.label)
+    if reason.causes:
+        parts.append("possible " + ", ".join(c.replace("_", " ") for c in reason.causes))
+    if reason.red_flags:
+        parts.append("warning sign")
+    if not parts and reason.advice:
+        parts.append("advice")
+    return f"{reason.title} ({'; '.join(parts)}) [rule {reason.rule}]"
 
 
 def _questions(count: int) -> str:
     return f"{count} more question{'s' if count != 1 else ''}"
 
 
-def _hint(prompt: Prompt) -> str:
+def _hint(prompt: Prompt | Item) -> str:
+    if getattr(prompt, "kind", "question") == "group":
+        return "numbers, n for none, d to go one by one"
     if prompt.type == "boolean":
         return "y/n"
     if prompt.type == "integer":
@@ -166,21 +251,27 @@ def _hint(prompt: Prompt) -> str:
     return f"1-{len(prompt.choices)}"
 
 
-def _offer(term: _Terminal, text: str) -> str:
+def _offer(term: _Terminal, text: str, step: Step) -> str:
     term.say(text)
     while True:
-        reply = term.read("    y/N, or b to change your last answer > ").strip().lower()
+        reply = term.read("    y/N, why, or b to change your last answer > ").strip().lower()
         if reply in ("y", "yes"):
             return "y"
         if reply in ("", "n", "no"):
             return "n"
         if reply == "b":
             return "b"
-        term.say("Please answer y or n, or b to change your last answer.", indent="    ")
+        if reply == "why":
+            if step.stopped_early:
+                term.say(f"It stopped because no rule still open could make this more urgent than "
+                         f"{step.urgency.value}.", indent="    ")
+            _show_why(step.why, term, "The questions left can decide:")
+            continue
+        term.say("Please answer y or n, why, or b to change your last answer.", indent="    ")
 
 
 def _show_result(step: Step, term: _Terminal, explain: bool) -> None:
     from ..render import render_text
 
     # The assessment names the warning-sign questions left unanswered (unknown is never "no").
-    term.say(render_text(step.assessment, explain=explain, colour=term.colour))
+    term.echo(render_text(step.assessment, explain=explain, colour=term.colour, width=term.width))

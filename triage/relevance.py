@@ -1,0 +1,298 @@
+"""Which questions can still change the result: the rules evaluated in three values.
+
+Over the answers so far, every rule's condition either **holds** (whatever the
+unasked questions turn out to be), **fails** (likewise), or is still **open**. An
+unasked question may later get any value it is allowed (given the other answers:
+no trimester 1 at week 30) or stay unknown; a question answered "don't know" is
+unknown for good. ``not`` keeps the engine's meaning, "not known to hold", and
+derived facts are worked out stratum by stratum, as the engine fires them.
+
+This is the one computation (MYCIN's) behind the questionnaire:
+
+- a question is **relevant** when it is tested in an open rule whose firing would
+  change the result (a more urgent level, a red flag, a cause or an advice not yet
+  concluded, or advice withheld), directly or through an open derived fact;
+- its **priority** is the most urgent level such a rule concludes;
+- the urgency is **settled** when no open rule could conclude a more urgent level
+  than the rules that already hold: only then may the questionnaire stop early;
+- ``why`` lists those rules for a question; :func:`why_not` explains a conclusion
+  that was not reached.
+
+How exact it is: each rule is split into branches (the compiler's disjunctive
+normal form), and within a branch all tests on one field are combined into the one
+set of answers they accept, so a branch's status is exact. A rule is open when a
+branch is open and none holds; two branches that cover each other's gaps (``x`` or
+``not x``) would read as open although the rule always holds. That errs towards
+asking, never towards stopping early: holds and fails are always right.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+from .compiler import _distinct, branches_of, literal_holds, strata
+from .conditions import FactTest, FieldTest, negation_normal_form
+from .knowledge import KnowledgeBase, Rule
+from .questions import Question
+from .urgency import Urgency
+
+HOLDS, FAILS, OPEN = "holds", "fails", "open"
+UNKNOWN = None  # an answer that is not known
+LARGEST_DOMAIN = 4096
+
+
+@dataclass(frozen=True)
+class _FieldConstraint:
+    field: str
+    accepted: frozenset | None  # the answers (None: unknown) the branch's tests on the field accept
+    literals: tuple  # ((FieldTest, negated), ...), for domains too large to tabulate and for why-not
+
+
+@dataclass(frozen=True)
+class _Branch:
+    fields: tuple[_FieldConstraint, ...]
+    facts: tuple[tuple[str, bool], ...]  # (fact, negated)
+
+
+@dataclass(frozen=True)
+class _CompiledRule:
+    rule: Rule
+    stratum: int
+    branches: tuple[_Branch, ...]
+
+
+@dataclass
+class RuleState:
+    """One rule over the answers so far: its status, and the unasked questions it still depends on."""
+
+    rule: Rule
+    status: str
+    open_fields: frozenset[str] = frozenset()
+    matters: bool = False  # open, and its firing would change the result
+
+
+@dataclass
+class Analysis:
+    """The rules over one set of answers: what holds, what is open, what is worth asking."""
+
+    rules: dict[str, RuleState]
+    facts: dict[str, str]
+    concluded: Urgency  # the most urgent level of the rules that hold
+    relevant: dict[str, list[RuleState]] = field(default_factory=dict)  # question id -> rules it can decide
+
+    @property
+    def settled(self) -> bool:
+        """No open rule could conclude a more urgent level than the rules that hold."""
+        return not any(s.matters and _urgency(s.rule).rank > self.concluded.rank for s in self.rules.values())
+
+    def priority(self, question_id: str) -> Urgency:
+        """The most urgent level an open rule that this question can decide concludes."""
+        return Urgency.most_urgent(_urgency(s.rule) for s in self.relevant[question_id])
+
+    def raises(self, question_id: str) -> bool:
+        """Whether the question can decide a rule more urgent than what is concluded."""
+        return any(_urgency(s.rule).rank > self.concluded.rank for s in self.relevant.get(question_id, ()))
+
+
+def _urgency(rule: Rule) -> Urgency:
+    return rule.spec.then.urgency or Urgency.SELF_CARE
+
+
+class Relevance:
+    """The rules of a knowledge base, prepared once for three-valued evaluation."""
+
+    def __init__(self, kb: KnowledgeBase, validate: Callable[[dict], Any] | None = None):
+        self.kb = kb
+        self.questions: dict[str, Question] = dict(kb.question_by_id)
+        self._validate = validate
+        self._domains = {qid: _domain(q) for qid, q in self.questions.items()}
+        levels = strata(kb.rules)
+        compiled = [_CompiledRule(rule, levels[rule.id], self._branches(rule)) for rule in kb.rules]
+        self.rules = sorted(compiled, key=lambda c: (c.stratum, c.rule.order))
+        self.derivers: dict[str, list[str]] = {}
+        for rule in kb.rules:
+            for fact in rule.spec.then.derive:
+                self.derivers.setdefault(fact, []).append(rule.id)
+
+    def _branches(self, rule: Rule) -> tuple[_Branch, ...]:
+        result = []
+        for branch in _distinct(branches_of(negation_normal_form(rule.spec.when))):
+            by_field: dict[str, list] = {}
+            facts = []
+            for test, negated in branch:
+                if isinstance(test, FactTest):
+                    facts.append((test.fact, negated))
+                else:
+                    by_field.setdefault(test.field, []).append((test, negated))
+            constraints = []
+            for name, literals in by_field.items():
+                domain = _domain(self.questions[name])
+                accepted = None
+                if domain is not None:
+                    accepted = frozenset(v for v in (*domain, UNKNOWN)
+                                         if all(literal_holds(t, n, v) for t, n in literals))
+                constraints.append(_FieldConstraint(name, accepted, tuple(literals)))
+            result.append(_Branch(tuple(constraints), tuple(facts)))
+        return tuple(result)
+
+    # ------------------------------------------------------------------ evaluation
+
+    def analyse(self, answers: Mapping[str, Any]) -> Analysis:
+        """Evaluate every rule over ``answers`` (asked questions; None: "don't know")."""
+        answers = {k: v for k, v in answers.items() if k != "id"}
+        possible_cache: dict[str, frozenset | None] = {}
+        facts: dict[str, str] = {}
+        fact_fields: dict[str, frozenset[str]] = {}
+        states: dict[str, RuleState] = {}
+        for compiled in self.rules:
+            status, fields = self._rule_status(compiled, answers, facts, fact_fields, possible_cache)
+            states[compiled.rule.id] = RuleState(compiled.rule, status, fields)
+            for fact in compiled.rule.spec.then.derive:
+                self._update_fact(fact, states, facts, fact_fields)
+        return self._conclude(states, facts)
+
+    def _update_fact(self, fact, states, facts, fact_fields) -> None:
+        derived = [states[r] for r in self.derivers[fact] if r in states]
+        if len(derived) < len(self.derivers[fact]):
+            return  # not all derivers evaluated yet (same stratum): strata make this impossible for users
+        if any(s.status == HOLDS for s in derived):
+            facts[fact], fact_fields[fact] = HOLDS, frozenset()
+        elif all(s.status == FAILS for s in derived):
+            facts[fact], fact_fields[fact] = FAILS, frozenset()
+        else:
+            facts[fact] = OPEN
+            fact_fields[fact] = frozenset().union(*(s.open_fields for s in derived if s.status == OPEN))
+
+    def _rule_status(self, compiled, answers, facts, fact_fields, cache) -> tuple[str, frozenset[str]]:
+        open_fields: set[str] = set()
+        any_open = False
+        for branch in compiled.branches:
+            status, fields = self._branch_status(branch, answers, facts, fact_fields, cache)
+            if status == HOLDS:
+                return HOLDS, frozenset()
+            if status == OPEN:
+                any_open = True
+                open_fields |= fields
+        return (OPEN, frozenset(open_fields)) if any_open else (FAILS, frozenset())
+
+    def _branch_status(self, branch, answers, facts, fact_fields, cache) -> tuple[str, set[str]]:
+        open_fields: set[str] = set()
+        for constraint in branch.fields:
+            status = self._field_status(constraint, answers, cache)
+            if status == FAILS:
+                return FAILS, set()
+            if status == OPEN:
+                open_fields.add(constraint.field)
+        for fact, negated in branch.facts:
+            status = facts.get(fact, FAILS)
+            if status == OPEN:
+                open_fields |= fact_fields[fact]
+            elif (status == HOLDS) == negated:
+                return FAILS, set()
+        return (OPEN if open_fields else HOLDS), open_fields
+
+    def _field_status(self, constraint: _FieldConstraint, answers, cache) -> str:
+        name = constraint.field
+        if name in answers:
+            value = answers[name]
+            if constraint.accepted is not None:
+                # Validated answers have the question's type, so True never stands for 1 here.
+                return HOLDS if value in constraint.accepted else FAILS
+            return HOLDS if all(literal_holds(t, n, value) for t, n in constraint.literals) else FAILS
+        if constraint.accepted is None:
+            return OPEN  # too many answers to tabulate: assume it can go either way
+        domain_size = len(self._domains[name]) + 1
+        if len(constraint.accepted) == domain_size:
+            return HOLDS
+        if not constraint.accepted:
+            return FAILS
+        possible = self.possible(name, answers, cache)
+        inside = possible & constraint.accepted
+        if not inside:
+            return FAILS
+        if inside == possible:
+            return HOLDS
+        return OPEN
+
+    def possible(self, question_id: str, answers: Mapping[str, Any], cache: dict | None = None) -> frozenset:
+        """The answers an unasked question may still get (None among them), given the others.
+
+        A value the case model would refuse beside the answers so far (trimester 1 at
+        week 30) is not possible.
+        """
+        if cache is not None and question_id in cache:
+            return cache[question_id]
+        domain = self._domains[question_id]
+        values = set(domain)
+        if self._validate is not None and any(v is not None for v in answers.values()):
+            known = {k: v for k, v in answers.items() if v is not None}
+            values = {v for v in domain if self._valid({**known, question_id: v})}
+        result = frozenset(values | {UNKNOWN})
+        if cache is not None:
+            cache[question_id] = result
+        return result
+
+    def _valid(self, case: dict) -> bool:
+        from .errors import CaseError
+
+        try:
+            self._validate(case)
+        except CaseError:
+            return False
+        return True
+
+    # ------------------------------------------------------------------ what matters
+
+    def _conclude(self, states: dict[str, RuleState], facts: dict[str, str]) -> Analysis:
+        holding = [s.rule.spec.then for s in states.values() if s.status == HOLDS]
+        concluded = Urgency.most_urgent(t.urgency for t in holding if t.urgency) if holding else Urgency.SELF_CARE
+        causes = {c for t in holding for c in t.causes}
+        flags = {f.id for t in holding for f in t.red_flags}
+        withheld = {a for t in holding for a in t.withhold_advice}
+        advice = {a for t in holding for a in t.advice} - withheld
+        open_states = [s for s in states.values() if s.status == OPEN]
+        could_advise = advice | {a for s in open_states for a in s.rule.spec.then.advice}
+        # A fact matters when an open rule that tests it matters (through any chain of facts).
+        for state in open_states:
+            then = state.rule.spec.then
+            state.matters = bool(
+                (then.urgency is not None and then.urgency.rank > concluded.rank)
+                or {f.id for f in then.red_flags} - flags
+                or set(then.causes) - causes
+                or set(then.advice) - advice - withheld
+                or (set(then.withhold_advice) & could_advise) - withheld
+            )
+        relevant: dict[str, list[RuleState]] = {}
+        for state in open_states:
+            if state.matters:
+                for name in state.open_fields:
+                    relevant.setdefault(name, []).append(state)
+        return Analysis(states, facts, concluded, relevant)
+
+
+def _domain(question: Question) -> tuple | None:
+    if question.type == "boolean":
+        return (True, False)
+    if question.type == "integer":
+        if question.max - question.min + 1 > LARGEST_DOMAIN:
+            return None
+        return tuple(range(question.min, question.max + 1))
+    return tuple(question.values)
+
+
+_prepared: "weakref.WeakKeyDictionary[KnowledgeBase, Relevance]" = weakref.WeakKeyDictionary()
+_prepared_lock = threading.Lock()
+
+
+def relevance_for(kb: KnowledgeBase) -> Relevance:
+    """The prepared rules of ``kb``, built once per knowledge base and shared (they hold no state)."""
+    with _prepared_lock:
+        relevance = _prepared.get(kb)
+        if relevance is None:
+            from .case import validate_case
+
+            relevance = _prepared[kb] = Relevance(kb, lambda case: validate_case(kb.case_model, case))
+        return relevance
