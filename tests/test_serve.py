@@ -120,8 +120,9 @@ def test_interview_steps_are_the_questionnaires(server, engine):
                 break
             question = step["question"]
             for item in question.get("items") or [question]:
-                answers[item["id"]] = {"boolean": False, "integer": 30, "choice": None}[item["type"]] \
-                    if item["required"] or item["type"] != "choice" else None
+                # no to yes-or-no questions, the largest number up to 30, "don't know" to choices
+                values = {"boolean": False, "integer": min(30, item["max"] or 0), "choice": None}
+                answers[item["id"]] = values[item["type"]]
     assert step["assessment"] == json.loads(engine.assess(answers).model_dump_json())
 
 
