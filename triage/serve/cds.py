@@ -33,7 +33,7 @@ INDICATOR = {
     Urgency.ROUTINE: "info",
     Urgency.SELF_CARE: "info",
 }
-SUMMARY_LIMIT = 140  # characters, as the specification asks
+SUMMARY_LIMIT = 139  # the specification asks for under 140 characters
 
 
 class CdsRequest(BaseModel):
@@ -120,7 +120,7 @@ def cards(assessment: Assessment, kb: KnowledgeBase) -> dict:
 
 
 def summary(assessment: Assessment) -> str:
-    """The level, exactly, then the action, cut to the 140 characters a summary may have."""
+    """The level, exactly, then the action, cut to fit the under 140 characters a summary may have."""
     text = f"Pregnancy pain triage: {assessment.urgency.value}. {assessment.action}"
     if len(text) <= SUMMARY_LIMIT:
         return text
