@@ -130,6 +130,14 @@
     if (help) fieldset.append(help);
     const why = whyDetails(group ? question.why : (items[0].why || question.why));
     if (why) fieldset.append(why);
+    if (group && items.every((item) => item.type === "boolean")) {
+      const none = el("button", { type: "button", className: "secondary", id: "none-of-these" }, "I have none of these");
+      none.addEventListener("click", () => {
+        for (const item of items) document.getElementById(`q-${item.id}-no`).checked = true;
+        $("next").focus();
+      });
+      fieldset.append(el("p", {}, none));
+    }
     items.forEach((item) => fieldset.append(renderItem(item, group)));
     const more = step.remaining > items.length ? `, up to ${step.remaining - items.length} more after this` : "";
     $("progress").textContent = `Question ${question.number}${group ? ` to ${question.number + items.length - 1}` : ""}${more}`;
@@ -138,7 +146,8 @@
     $("result").hidden = true;
     $("screen").hidden = false;
     state.prefill = {};
-    $("screen-title").focus();
+    $("screen-title").focus({ preventScroll: true });
+    $("progress").scrollIntoView({ block: "start" });
   }
 
   function collect(items) {
@@ -261,7 +270,8 @@
     $("progress").textContent = "";
     $("screen").hidden = true;
     $("result").hidden = false;
-    $("result").focus();
+    $("result").focus({ preventScroll: true });
+    $("result").scrollIntoView({ block: "start" });  // the action first, whatever was scrolled before
   }
 
   function fail(message) {
