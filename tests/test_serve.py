@@ -157,7 +157,8 @@ def test_a_bad_interview_request_is_refused_naming_the_field(server, body, field
 @pytest.mark.parametrize("content, status, field, message", [
     (b'{"weeks_pregnant": 31,', 400, None, "not valid JSON"),
     (b"\xff\xfe", 400, None, "not valid JSON"),
-    (b'[1, 2]', 422, None, "valid dictionary"),
+    (b'[1, 2]', 422, None, "must be a JSON object"),
+    (b'{"weeks_pregnant": 31,\n', 400, None, "(line 2, column 1)"),
     (b'{"weeks_pregnant": 43}', 422, "weeks_pregnant", "expected a whole number from 0 to 42"),
     (b'{"weakness": "very"}', 422, "weakness", "'very' is not a valid answer"),
     (b'{"leg_cramp": true}', 422, "leg_cramp", "did you mean 'leg_cramps'?"),

@@ -24,7 +24,7 @@ from ..urgency import Urgency
 from . import cds
 from .health import knowledge_base_digest
 from .interview import next_step
-from .problems import FHIR_JSON, from_case_error, from_validation_errors
+from .problems import FHIR_JSON, Problem, RequestProblem, from_case_error, from_validation_errors
 
 router = APIRouter()
 JSON = "application/json"
@@ -48,16 +48,46 @@ def _state(request: Request):
     return request.app.state
 
 
-CASE_BODY = Body(description="A case (question id to answer; missing or null: unknown) or a FHIR QuestionnaireResponse.",
-                 examples=[{"weeks_pregnant": 31, "leg_cramps": True, "night_cramps": True}])
+def case_body_schema(kb) -> dict:
+    """The OpenAPI request body of ``/assess``: a case (its JSON Schema) or a QuestionnaireResponse."""
+    case = kb.case_model.model_json_schema()
+    response = {"type": "object", "title": "QuestionnaireResponse", "description": "A FHIR R4 QuestionnaireResponse "
+                "to the Questionnaire of GET /Questionnaire", "required": ["resourceType"],
+                "properties": {"resourceType": {"const": "QuestionnaireResponse"}}}
+    schema = {"oneOf": [case, response]}
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema},
+                                                         FHIR_JSON: {"schema": schema}}}}
+
+
+async def read_json(request: Request, fhir_errors: bool = False) -> Any:
+    """The request body as JSON; 400 naming the position when it is not valid JSON."""
+    body = await request.body()
+    try:
+        return json.loads(body)
+    except ValueError as error:  # JSONDecodeError, and UnicodeDecodeError for bytes that are not UTF-8
+        where = f" (line {error.lineno}, column {error.colno})" if hasattr(error, "lineno") else ""
+        reason = getattr(error, "msg", "not UTF-8 text")
+        raise RequestProblem(400, "the body is not valid JSON",
+                             [Problem(f"the body is not valid JSON: {reason}{where}")], fhir_errors) from None
 
 
 @router.post("/assess", tags=["JSON API"], response_model=Assessment,
              responses={200: {"content": {FHIR_JSON: {}}, "description": "The Assessment, or with format=fhir a RiskAssessment"}})
-async def assess(request: Request, case: Annotated[dict[str, Any], CASE_BODY],
+async def assess(request: Request,
                  format: Literal["json", "fhir"] = Query("json", description="json: the Assessment; fhir: a RiskAssessment")):
-    """Assess one case: how urgently to seek care, the likely causes, what to do and why."""
+    """Assess one case: how urgently to seek care, the likely causes, what to do and why.
+
+    The body is a case (question id to answer; missing or null: unknown) or a FHIR
+    QuestionnaireResponse.
+    """
     state = _state(request)
+    # Read here rather than declared as a body parameter: the hot path, and the
+    # schema (the case model, built from the knowledge base) is set in the app.
+    case = await read_json(request, format == "fhir")
+    if not isinstance(case, dict):
+        raise RequestProblem(422, "invalid request", [Problem(
+            f"the body must be a JSON object (a case or a QuestionnaireResponse), not {type(case).__name__}")],
+            format == "fhir")
     wants_fhir = format == "fhir" or fhir.is_fhir_resource(case)
     try:
         if format == "fhir":

@@ -70,6 +70,9 @@ def create_app(config: ServeConfig | None = None):
     app.state.questionnaire_json = json.dumps(fhir.questionnaire(kb)).encode()
     app.state.health_json = json.dumps(api.health(kb)).encode()
     app.include_router(api.router)
+    for route in app.routes:  # the case model is the knowledge base's: its schema is known only now
+        if getattr(route, "path", None) == "/assess":
+            route.openapi_extra = api.case_body_schema(kb)
     app.mount("/static", StaticFiles(directory=str(api.STATIC)), name="static")
     if config.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=list(config.cors_origins),

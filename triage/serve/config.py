@@ -23,14 +23,15 @@ class ServeConfig:
     default packs); ``cors_origins`` are the origins allowed to call the API from a
     browser (none: no CORS headers at all); ``max_body`` is the largest request body in
     bytes; ``engine_threads`` the threads per worker process that run the rules, each
-    with its own experta engine.
+    with its own experta engine (0: the worker's event-loop thread, see
+    :mod:`triage.serve.engines`).
     """
 
     rules_dir: str | None = None
     packs: list[str] | None = None
     cors_origins: list[str] = field(default_factory=list)
     max_body: int = DEFAULT_MAX_BODY
-    engine_threads: int = 1
+    engine_threads: int = 0
 
     def to_environment(self) -> None:
         """Put this configuration where :meth:`from_environment` (in a worker) finds it."""
