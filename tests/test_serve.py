@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
+import re
 
 import httpx
 import pytest
@@ -24,7 +26,10 @@ from triage.samples import random_cases
 from triage.serve import ServeConfig, create_app
 from triage.serve.health import knowledge_base_digest
 from triage.serve.security import CONTENT_SECURITY_POLICY
-from conftest import EXAMPLES
+from click.testing import CliRunner
+
+from triage.cli import main
+from conftest import EXAMPLES, REPO
 from serving import Server, server  # noqa: F401 - the fixture
 
 CASE_FILES = sorted((EXAMPLES / "cases").iterdir())
@@ -239,10 +244,21 @@ def test_every_response_has_the_security_headers(server, method, path):
     assert "server" not in response.headers
 
 
-def test_cors_only_for_the_origins_given(tmp_path):
+def worker_processes(pid: int) -> list[int]:
+    children = []
+    for task in os.listdir(f"/proc/{pid}/task"):
+        children += map(int, open(f"/proc/{pid}/task/{task}/children").read().split())
+    return [c for c in children if b"spawn_main" in open(f"/proc/{c}/cmdline", "rb").read()]
+
+
+def test_two_workers_and_cors_only_for_the_origins_given(tmp_path, engine):
     allowed = "https://ehr.example"
-    cors = Server(tmp_path / "cors.log", "--cors", allowed).start()
+    cors = Server(tmp_path / "cors.log", "--cors", allowed, workers=2).start()
     try:
+        assert len(worker_processes(cors.process.pid)) == 2
+        with httpx.Client(base_url=cors.url) as client:
+            for case in random_cases(engine.knowledge_base.questions, 20, seed=4):
+                assert client.post("/assess", json=case).json()["urgency"] == engine.assess(case).urgency.value
         preflight = httpx.options(cors.url + "/assess", headers={
             "origin": allowed, "access-control-request-method": "POST", "access-control-request-headers": "content-type"})
         assert preflight.status_code == 200 and preflight.headers["access-control-allow-origin"] == allowed
@@ -263,3 +279,16 @@ def test_the_access_log_holds_no_answers_bodies_or_query_strings(server):
     assert "POST /assess 200" in log and "POST /assess 422" in log and "POST /interview 200" in log
     for secret in (marker, "format=fhir", "extremely-weak", "weeks_pregnant"):
         assert secret not in log
+
+
+def test_the_readme_lists_every_endpoint(server):
+    readme = (REPO / "README.md").read_text()
+    listed = set(re.findall(r"^\| `(?:GET|POST) (/[^` ?]*)`", readme, flags=re.M))
+    documented = set(httpx.get(server.url + "/openapi.json").json()["paths"]) | {"/", "/openapi.json"}
+    assert listed == documented
+
+
+def test_a_broken_knowledge_base_stops_serve_before_it_listens(kb_copy):
+    (kb_copy / "questions.yaml").write_text("questions: [{id: Bad}]\n")
+    result = CliRunner().invoke(main, ["--rules", str(kb_copy), "serve", "--port", "1"])
+    assert result.exit_code == 1 and "questions.yaml" in result.output and "Traceback" not in result.output
