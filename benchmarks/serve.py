@@ -174,7 +174,7 @@ def check(path: str, body: dict, expected: str) -> bool:
 
 async def _load(url: str, work: list, clients: int, stop_at: float | None):
     latencies: list[float] = []
-    errors = wrong = 0
+    errors = wrong = 0  # errors: no answer, or not 200; wrong: 200 with a result that is not the expected one
     queue = list(reversed(work))
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as client:
@@ -242,7 +242,7 @@ def kill_a_worker(args) -> None:
         after = server.workers()
         healthy = httpx.get(server.url + "/healthz", timeout=5).status_code == 200
         print(f"kill a worker under load: {len(work)} requests from {args.clients} clients in {elapsed:.1f} s; "
-              f"worker {killed.get('pid')} killed after 1 s; {len(latencies) - errors} answered 200 and correct, "
+              f"worker {killed.get('pid')} killed after 1 s; {len(work) - errors - wrong} answered 200 and correct, "
               f"{wrong} answered 200 with a wrong result, {errors} failed; workers after: {len(after)} "
               f"({'new pid' if killed.get('pid') not in after else 'same'}), /healthz {'ok' if healthy else 'FAILING'}")
     finally:

@@ -12,6 +12,8 @@ import json
 import logging
 import os
 import re
+import signal
+import time
 
 import httpx
 import pytest
@@ -245,10 +247,19 @@ def test_every_response_has_the_security_headers(server, method, path):
 
 
 def worker_processes(pid: int) -> list[int]:
+    """The live worker processes of the server ``pid`` (started by multiprocessing's spawn)."""
     children = []
     for task in os.listdir(f"/proc/{pid}/task"):
         children += map(int, open(f"/proc/{pid}/task/{task}/children").read().split())
-    return [c for c in children if b"spawn_main" in open(f"/proc/{c}/cmdline", "rb").read()]
+    workers = []
+    for child in children:
+        try:
+            stat = open(f"/proc/{child}/stat").read()
+            if b"spawn_main" in open(f"/proc/{child}/cmdline", "rb").read() and stat.split(")")[1].split()[0] != "Z":
+                workers.append(child)
+        except OSError:  # gone meanwhile
+            pass
+    return workers
 
 
 def test_two_workers_and_cors_only_for_the_origins_given(tmp_path, engine):
@@ -266,8 +277,21 @@ def test_two_workers_and_cors_only_for_the_origins_given(tmp_path, engine):
             "access-control-allow-origin"] == allowed
         other = httpx.post(cors.url + "/assess", json={}, headers={"origin": "https://evil.example"})
         assert "access-control-allow-origin" not in other.headers
+        # A worker that dies is replaced, and the server goes on answering.
+        killed = worker_processes(cors.process.pid)[0]
+        os.kill(killed, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            workers = worker_processes(cors.process.pid)
+            if len(workers) == 2 and killed not in workers:
+                break
+            time.sleep(0.2)
+        assert len(workers) == 2 and killed not in workers
+        assert httpx.post(cors.url + "/assess", json={"leg_cramps": True}).json()["urgency"] == "self_care"
+        assert "exited (status -9); starting another" in cors.log()
     finally:
         cors.stop()
+    assert cors.process.returncode == 0
 
 
 def test_the_access_log_holds_no_answers_bodies_or_query_strings(server):

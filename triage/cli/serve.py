@@ -26,8 +26,7 @@ def serve(state: State, host: str, port: int, workers: int, cors: tuple[str, ...
     method, path (no query string), status and time. Needs `pip install "triage[serve]"`.
     """
     try:
-        import uvicorn
-
+        from ..serve import workers as serving
         from ..serve.config import DEFAULT_MAX_BODY, ServeConfig
     except ImportError as error:
         raise click.ClickException(f'triage serve needs the serve extra: pip install "triage[serve]" ({error.name} is missing)')
@@ -41,11 +40,12 @@ def serve(state: State, host: str, port: int, workers: int, cors: tuple[str, ...
     config.to_environment()
     click.echo(f"triage serving on http://{host}:{port}/ ({workers} worker{'s' if workers > 1 else ''}); "
                "Ctrl-C stops it", err=True)
-    uvicorn.run(
-        "triage.serve.app:app_from_environment", factory=True, host=host, port=port, workers=workers,
+    status = serving.run(
+        host, port, workers,
         access_log=False,  # uvicorn's access log has query strings; triage.serve.access logs without them
         server_header=False, proxy_headers=False, log_config=_log_config(), timeout_graceful_shutdown=10,
     )
+    raise SystemExit(status)
 
 
 def _log_config() -> dict:
