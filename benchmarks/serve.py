@@ -30,7 +30,6 @@ import platform
 import random
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import threading
@@ -212,7 +211,7 @@ def run_load(url: str, work: list, clients: int, processes: int, stop_at: float 
     context = multiprocessing.get_context("fork")
     with context.Pool(processes) as pool:
         start = time.perf_counter()
-        results = pool.map(_client_process, [(url, share, n, stop_at) for share, n in zip(shares, per)])
+        results = pool.map(_client_process, [(url, share, n, stop_at) for share, n in zip(shares, per, strict=True)])
         elapsed = time.perf_counter() - start
     latencies = [x for r in results for x in r[0]]
     return elapsed, latencies, sum(r[1] for r in results), sum(r[2] for r in results)

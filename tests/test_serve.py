@@ -17,22 +17,24 @@ import time
 
 import httpx
 import pytest
+import serving
+from click.testing import CliRunner
 from fhir.resources.R4B.operationoutcome import OperationOutcome
 from fhir.resources.R4B.questionnaire import Questionnaire as FhirQuestionnaire
 from fhir.resources.R4B.riskassessment import RiskAssessment
+from serving import Server
 
 import triage
 from triage import fhir
 from triage.casefiles import read_single_case
+from triage.cli import main
 from triage.samples import random_cases
 from triage.serve import ServeConfig, create_app
 from triage.serve.health import knowledge_base_digest
 from triage.serve.security import CONTENT_SECURITY_POLICY
-from click.testing import CliRunner
-
-from triage.cli import main
 from conftest import EXAMPLES, REPO
-from serving import Server, server  # noqa: F401 - the fixture
+
+server = serving.server  # the fixture: a real triage serve for this module
 
 CASE_FILES = sorted((EXAMPLES / "cases").iterdir())
 EXAMPLE_QR = EXAMPLES / "fhir" / "questionnaire-response-night-cramps.json"

@@ -12,11 +12,13 @@ from __future__ import annotations
 import httpx
 import jsonschema
 import pytest
+import serving
 from fhir.resources.R4B.operationoutcome import OperationOutcome
 
 from triage import fhir
 from triage.samples import random_cases
-from serving import server  # noqa: F401 - the fixture
+
+server = serving.server  # the fixture: a real triage serve for this module
 
 SERVICE = "/cds-services/pregnancy-pain-triage"
 CODING = {"type": "object", "properties": {"system": {"type": "string"}, "code": {"type": "string"},

@@ -11,6 +11,7 @@ import json
 
 import httpx
 import pytest
+import serving
 from click.testing import CliRunner
 from fhir.resources.R4B.operationoutcome import OperationOutcome
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
@@ -22,7 +23,8 @@ from triage.cli import main
 from triage.samples import random_cases
 from triage.serve import adaptive
 from conftest import EXAMPLES
-from serving import server  # noqa: F401 - the fixture
+
+server = serving.server  # the fixture: a real triage serve for this module
 
 NEXT = "/Questionnaire/$next-question"
 CASE_FILES = sorted((EXAMPLES / "cases").iterdir())

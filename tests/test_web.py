@@ -15,14 +15,15 @@ import shutil
 from pathlib import Path
 
 import pytest
-
-from serving import server  # noqa: F401 - the fixture
+import serving
 
 webdriver = pytest.importorskip("selenium.webdriver")
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+
+server = serving.server  # the fixture: a real triage serve for this module
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 DRIVER = shutil.which("chromedriver")
@@ -210,7 +211,7 @@ def test_going_back_shows_the_answers_again_and_a_changed_answer_counts(browser,
 
 
 def test_every_control_is_labelled_and_the_page_fits_a_phone(browser, server):
-    page = Page(browser, server.url)
+    Page(browser, server.url)  # the first screen, at phone size
     unlabelled = browser.execute_script("""
         return [...document.querySelectorAll('input, button, select, textarea')]
           .filter((e) => e.offsetParent !== null)

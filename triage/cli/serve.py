@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from .app import State, handle_errors, main
+from ..errors import TriageError
+from .app import State, main
 
 
 @main.command()
@@ -18,7 +19,6 @@ from .app import State, handle_errors, main
 @click.option("--max-body", default=None, type=click.IntRange(1024, None), metavar="BYTES",
               help="Largest request body accepted; larger ones get 413. Default: 256 KiB.")
 @click.pass_obj
-@handle_errors
 def serve(state: State, host: str, port: int, workers: int, cors: tuple[str, ...], max_body: int | None) -> None:
     """Serve the JSON API, FHIR ($next-question), CDS Hooks and the web questionnaire.
 
@@ -29,8 +29,12 @@ def serve(state: State, host: str, port: int, workers: int, cors: tuple[str, ...
         from ..serve import workers as serving
         from ..serve.config import DEFAULT_MAX_BODY, ServeConfig
     except ImportError as error:
-        raise click.ClickException(f'triage serve needs the serve extra: pip install "triage[serve]" ({error.name} is missing)')
-    state.knowledge_base  # load and check the knowledge base here, so a broken one is one clear error
+        raise click.ClickException(
+            f'triage serve needs the serve extra: pip install "triage[serve]" ({error.name} is missing)') from None
+    try:
+        kb = state.knowledge_base  # loaded and checked here: a broken one is one clear error, before any worker
+    except TriageError as error:
+        raise click.ClickException(str(error)) from None
     config = ServeConfig(
         rules_dir=str(state.rules_dir) if state.rules_dir else None,
         packs=state.packs,
@@ -38,8 +42,8 @@ def serve(state: State, host: str, port: int, workers: int, cors: tuple[str, ...
         max_body=max_body or DEFAULT_MAX_BODY,
     )
     config.to_environment()
-    click.echo(f"triage serving on http://{host}:{port}/ ({workers} worker{'s' if workers > 1 else ''}); "
-               "Ctrl-C stops it", err=True)
+    click.echo(f"triage serving on http://{host}:{port}/ ({workers} worker{'s' if workers > 1 else ''}, "
+               f"knowledge base {kb.name} {kb.version}); Ctrl-C stops it", err=True)
     status = serving.run(
         host, port, workers,
         access_log=False,  # uvicorn's access log has query strings; triage.serve.access logs without them

@@ -94,7 +94,7 @@ def _is_fhir(request) -> bool:
 
 def _handle_errors(app: FastAPI) -> None:
     @app.exception_handler(RequestProblem)
-    async def request_problem(request, problem: RequestProblem):
+    async def request_problem(_request, problem: RequestProblem):
         return response(problem)
 
     @app.exception_handler(RequestValidationError)
@@ -115,7 +115,7 @@ def _handle_errors(app: FastAPI) -> None:
         return reply
 
     @app.exception_handler(Exception)
-    async def internal_error(request, error: Exception):
+    async def internal_error(request, _error: Exception):  # CatchAll logs it
         body = {"error": "internal error: the request could not be answered", "problems": []}
         if _is_fhir(request):
             body = {"resourceType": "OperationOutcome", "issue": [
