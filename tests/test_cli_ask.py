@@ -12,7 +12,8 @@ from click.testing import CliRunner
 from triage import Questionnaire
 from triage.cli import main
 
-NIGHT_CRAMPS = {"weeks_pregnant": "31", "leg_cramps": "y", "night_cramps": "y", "weakness": "1", "numbness": "1"}
+NIGHT_CRAMPS = {"weeks_pregnant": "31", "leg_cramps": "y", "night_cramps": "y", "weakness": "1", "numbness": "1",
+                "pain_severity": "3"}
 
 
 def ask(*args, input):
@@ -35,26 +36,42 @@ def lines_for(engine, replies, offers=(), default="n"):
                 return typed
             session.go_on()
             continue
+        if prompt.kind == "group":
+            typed.extend(group_lines(session, prompt, replies, default))
+            continue
         text = replies.get(prompt.id, default if prompt.type == "boolean" else "")
         typed.append(text)
         session.reply(text)
+
+
+def group_lines(session, prompt, replies, default):
+    """Lines for a group screen: the numbers that apply, n for none, or d and each item's reply."""
+    each = [replies.get(item.id, default) for item in prompt.items]
+    if any(r not in ("y", "n") for r in each):
+        session.answer({item.id: {"y": True, "n": False}.get(r) for item, r in zip(prompt.items, each)})
+        return ["d", *each]
+    chosen = [str(n) for n, r in enumerate(each, start=1) if r == "y"]
+    text = " ".join(chosen) or "n"
+    session.reply(text)
+    return [text]
 
 
 def typed(lines):
     return "\n".join(lines) + "\n"
 
 
-def questions_asked(output):
-    return re.findall(r"^\s*(\d+)\. (.+)$", output, flags=re.M)
+def screens_shown(output):
+    """(number, text) of each screen: a question, or a group's "Do you have any of these?"."""
+    return re.findall(r"^ ?(\d+)\. (.+)$", output, flags=re.M)
 
 
 def test_night_cramps_get_a_short_questionnaire_and_self_care_with_reasons(engine):
     result = ask(input=typed(lines_for(engine, NIGHT_CRAMPS, offers=["n"])))
     assert result.exit_code == 0, result.output
     out = result.output
-    assert len(questions_asked(out)) <= 20
+    screens = screens_shown(out)
+    assert len(screens) <= 10 and screens[0][1] == "Do you have any of these now?"
     assert "Do the cramps come mostly at night" in out
-    assert "Does it hurt or burn when you pass urine" not in out  # no back pain, no urine questions
     assert "Do you often eat a lot of meat" not in out  # detail questions only on request
     result_screen = out[out.index("SELF-CARE"):]
     order = [result_screen.index(s) for s in ("SELF-CARE", "You can manage this at home", "Likely causes",
@@ -63,23 +80,29 @@ def test_night_cramps_get_a_short_questionnaire_and_self_care_with_reasons(engin
     assert "\033[" not in out  # no colour when not on a terminal
 
 
-def test_sudden_breathlessness_is_told_to_call_the_emergency_number_within_the_first_questions(engine):
-    result = ask(input=typed(lines_for(engine, {"weeks_pregnant": "30", "leg_pain": "y", "breathless_or_chest_pain": "y"},
-                                       offers=["n"])))
+def test_sudden_breathlessness_is_told_to_call_the_emergency_number_on_the_first_screen(engine):
+    result = ask(input=typed(["1", "n"]))
     assert result.exit_code == 0, result.output
-    asked = questions_asked(result.output)
-    assert int(asked[-1][0]) <= 5 and "breathless" in asked[-1][1]
-    after = result.output[result.output.index(asked[-1][1]):]
+    assert len(screens_shown(result.output)) == 1
+    after = result.output[result.output.index("numbers, n for none"):]
     shown = [line for line in after.splitlines()[1:] if line.strip() and not line.rstrip().endswith(">")]
     assert shown[0].startswith("EMERGENCY")  # the urgency and action come first, at once
     assert "Call the emergency number now" in after and "Go on with them?" in after
+
+
+def test_the_action_is_repeated_right_above_the_offer_to_go_on(engine):
+    result = ask(input=typed(["1", "n"]))
+    before_prompt = result.output[:result.output.rindex("y/N, why, or b")].rstrip().splitlines()
+    # On an 80x24 terminal the long result scrolls away: the last lines before the prompt
+    # must still say what to do.
+    assert any("Call the emergency number now" in line for line in before_prompt[-4:])
 
 
 def test_going_on_after_a_stop_asks_the_rest_and_ends_with_the_full_result(engine):
     replies = {"weeks_pregnant": "30", "leg_pain": "y", "breathless_or_chest_pain": "y"}
     result = ask("--format", "json", input=typed(lines_for(engine, replies, offers=["y", "n"])))
     assert result.exit_code == 0, result.stderr
-    assert "Do you have pain over your pubic bone" in result.stderr  # asked after going on
+    assert "Which of these do you have?" in result.stderr  # asked after going on
     data = json.loads(result.stdout)
     assert data["urgency"] == "emergency" and "pulmonary_embolism" in [c["id"] for c in data["causes"]]
 
@@ -87,42 +110,57 @@ def test_going_on_after_a_stop_asks_the_rest_and_ends_with_the_full_result(engin
 def test_the_detail_questions_are_asked_when_the_person_wants_them(engine):
     replies = {**NIGHT_CRAMPS, "low_water_intake": "y"}
     result = ask("--format", "json", input=typed(lines_for(engine, replies, offers=["y"])))
-    assert "Do you drink little water?" in result.stderr
+    assert "Do you drink fewer than 6 to 8 glasses of fluid a day?" in result.stderr
     assert "dehydration" in [c["id"] for c in json.loads(result.stdout)["causes"]]
 
 
-def test_a_wrong_answer_is_refused_and_the_question_asked_again(engine):
+def test_a_wrong_answer_is_refused_and_the_screen_asked_again(engine):
     rest = lines_for(engine, NIGHT_CRAMPS, offers=["n"])
-    result = ask(input=typed(["thirty-one", "43"] + rest))
+    result = ask(input=typed(["thirty-one", "13"] + rest))
     assert result.exit_code == 0
-    assert "'thirty-one' is not an answer here. Please answer a whole number from 0 to 42" in result.output
-    assert "'43' is not an answer here" in result.output
-    assert [n for n, text in questions_asked(result.output)][:2] == ["1", "2"]  # asked once, re-prompted in place
+    assert "'thirty-one' is not an answer here. Type the numbers that apply" in result.output
+    assert "'13' is not an answer here" in result.output
+    assert [n for n, text in screens_shown(result.output)][:2] == ["1", "2"]  # asked once, re-prompted in place
 
 
-def test_question_mark_shows_the_help(engine):
-    result = ask(input=typed(["?"] + lines_for(engine, NIGHT_CRAMPS, offers=["n"])))
-    assert "Count whole weeks since the first day of your last period" in result.output
+def test_question_mark_shows_the_help_and_why_the_rules_it_can_decide(engine):
+    result = ask(input=typed(["?", "why"] + lines_for(engine, NIGHT_CRAMPS, offers=["n"])))
+    assert "Warning signs that need care soon" in result.output
+    assert "The answer can still decide:" in result.output
+    flat = " ".join(result.output.split())  # lines are wrapped to the terminal
+    assert "Sudden breathlessness or chest pain may be a clot in the lungs (EMERGENCY; cause: " \
+           "possible blood clot in the lungs (pulmonary embolism); warning sign) [rule safety_pulmonary_embolism]" in flat
 
 
 def test_b_goes_back_to_change_the_previous_answer(engine, tmp_path):
     saved = tmp_path / "case.json"
-    rest = lines_for(engine, {**NIGHT_CRAMPS, "weeks_pregnant": "25"}, offers=["n"])
-    result = ask("--save", str(saved), input=typed(["31", "b"] + rest))
+    rest = lines_for(engine, NIGHT_CRAMPS, offers=["n"])
+    result = ask("--save", str(saved), input=typed([rest[0], "b"] + rest))
     assert result.exit_code == 0, result.output
-    assert json.loads(saved.read_text())["weeks_pregnant"] == 25
-    assert len(re.findall(r"How many completed weeks pregnant", result.output)) == 2
+    assert json.loads(saved.read_text())["night_cramps"] is True
+    assert len(re.findall(r"Do you have any of these now\?", result.output)) == 2
 
 
-def test_s_or_empty_means_dont_know_on_optional_questions_only(engine, tmp_path):
+def test_d_answers_a_group_one_by_one_with_dont_know(engine, tmp_path):
     saved = tmp_path / "case.json"
-    rest = lines_for(engine, {**NIGHT_CRAMPS, "weeks_pregnant": "s", "trimester": "3", "fever": ""}, offers=["n"])
-    result = ask("--save", str(saved), input=typed(rest[:2] + ["s"] + rest[2:]))
+    rest = lines_for(engine, {**NIGHT_CRAMPS, "fever": "s"}, offers=["n"])
+    assert rest[0] == "d"
+    result = ask("--save", str(saved), input=typed(rest))
     assert result.exit_code == 0, result.output
-    assert "This question needs an answer: y or n." in result.output  # lower back pain is required
     case = json.loads(saved.read_text())
-    assert case["weeks_pregnant"] is None and case["trimester"] == 3 and case["fever"] is None
+    assert case["fever"] is None and case["breathless_or_chest_pain"] is False
     assert "Warning signs not answered" in result.output and "fever or shivering" in result.output
+
+
+def test_s_means_dont_know_on_optional_questions_only(engine, tmp_path):
+    saved = tmp_path / "case.json"
+    rest = lines_for(engine, {**NIGHT_CRAMPS, "weeks_pregnant": "s", "trimester": "3"}, offers=["n"])
+    complaints = 1  # the second screen holds the three main complaints, which need a yes or no
+    result = ask("--save", str(saved), input=typed(rest[:complaints] + ["s"] + rest[complaints:]))
+    assert result.exit_code == 0, result.output
+    assert "need a yes or no" in result.output
+    case = json.loads(saved.read_text())
+    assert case["weeks_pregnant"] is None and case["trimester"] == 3
 
 
 @pytest.mark.parametrize("name", ["answers.json", "answers.yaml", "answers"])
@@ -151,12 +189,12 @@ def test_a_stop_after_an_urgent_answer_is_saved_as_given(engine, tmp_path):
     result = ask("--save", str(saved), input=typed(lines_for(engine, {"weeks_pregnant": "30", "leg_pain": "y",
                                                                      "weakness": "3"}, offers=["n"])))
     assert result.exit_code == 0
-    assert result.output.count("URGENT") == 1  # shown once, at the stop
+    assert result.output.count("URGENT  (urgent)") == 1  # shown once, at the stop
     again = CliRunner().invoke(main, ["assess", "--format", "json", str(saved)])
     assert json.loads(again.stdout)["urgency"] == "urgent"
 
 
-@pytest.mark.parametrize("cut", [0, 3, 10])
+@pytest.mark.parametrize("cut", [0, 2, 5])
 def test_end_of_input_leaves_cleanly_and_saves_nothing(engine, tmp_path, cut):
     saved = tmp_path / "case.json"
     lines = lines_for(engine, NIGHT_CRAMPS, offers=["n"])[:cut]

@@ -23,12 +23,17 @@ def test_json_is_every_question_as_data_and_reads_back_as_the_same_question(kb):
     assert [Question.model_validate(row) for row in rows] == kb.questions
 
 
-def test_json_writes_conditions_in_the_rule_file_syntax(kb):
-    rows = {row["id"]: row for row in json.loads(run("questions", "--format", "json"))}
-    for question in kb.questions:
-        if question.ask_when is not None:
-            text = json.dumps(rows[question.id]["ask_when"])
-            assert '"in_"' not in text and '"not_"' not in text and "null" not in text
+def test_json_writes_conditions_in_the_rule_file_syntax(kb_copy):
+    import yaml
+
+    # The shipped questions have no ask_when (the rules decide): give one a nested condition.
+    path = kb_copy / "questions.yaml"
+    data = yaml.safe_load(path.read_text())
+    data["questions"][-1]["ask_when"] = {"not": {"field": "weakness", "in": ["mild", "severe"]}}
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    rows = json.loads(run("--rules", str(kb_copy), "questions", "--format", "json"))
+    text = json.dumps(rows[-1]["ask_when"])
+    assert text == '{"not": {"field": "weakness", "in": ["mild", "severe"]}}'
 
 
 def test_text_lists_each_question_with_its_allowed_answers(kb):
@@ -49,3 +54,15 @@ def test_fhir_is_the_questionnaire_of_the_knowledge_base_in_use(kb_copy):
     path.write_text(yaml.safe_dump(data))
     exported = json.loads(run("--rules", str(kb_copy), "questions", "--format", "fhir"))
     assert exported["version"] == "9.9.9-test" and exported["url"].startswith(fhir.BASE)
+
+
+def test_why_names_the_rules_each_question_can_decide(kb):
+    rows = {row["id"]: row for row in json.loads(run("questions", "--format", "json", "--why"))}
+    assert [r["rule"] for r in rows["breathless_or_chest_pain"]["why"]] == ["safety_pulmonary_embolism"]
+    assert rows["breathless_or_chest_pain"]["why"][0]["urgency"] == "emergency"
+    # Through a derived fact: the weeks decide pre-eclampsia (from 20 weeks).
+    assert "safety_pre_eclampsia" in [r["rule"] for r in rows["weeks_pregnant"]["why"]]
+    assert all(rows[q.id]["why"] for q in kb.questions)  # every shipped question can decide something
+    text = run("questions", "--why")
+    block = text[text.index("breathless_or_chest_pain"):text.index("severe_abdominal_pain")]
+    assert "can decide: Sudden breathlessness or chest pain may be a clot in the lungs (EMERGENCY" in block

@@ -62,6 +62,20 @@ class Engine:
         """Run the rules on a validated case: the rules that fired, with what each matched."""
         return self._rule_engine().evaluate(case.answers())
 
+    def why_not(self, case: Any, target: str):
+        """Why ``case`` did not get ``target`` (an urgency level, cause, red flag or advice id): the
+        rules that could have concluded it, the test in each that failed, and the answers left
+        unknown that could still make it hold (a :class:`triage.explain.WhyNot`)."""
+        from .explain import why_not, target_kind
+
+        valid = self.validate(case)
+        target_kind(self.knowledge_base, target)  # an unknown target fails before any work
+        result = self.assess(valid)
+        got = {"urgency": [result.urgency.value], "cause": result.cause_ids,
+               "red_flag": [f.id for f in result.red_flags], "advice": [a.id for a in result.advice]}
+        kind = target_kind(self.knowledge_base, target)
+        return why_not(self.knowledge_base, valid.answers(), target, target in got[kind])
+
     def assess_all(self, cases: Iterable[Any]) -> Iterator[Assessment]:
         """Assess cases one after another in this thread, in order."""
         for case in cases:

@@ -28,6 +28,7 @@ class InterviewRun:
     full: Assessment  # the assessment of all the case's answers
     screens: int  # screens shown before the first result
     asked: list[str] = field(default_factory=list)  # question ids asked, in order
+    screen_items: list[list[str]] = field(default_factory=list)  # the question ids of each screen
     seconds_per_screen: list[float] = field(default_factory=list)  # time to compute each step
 
     @property
@@ -47,6 +48,7 @@ def drive(case: Mapping[str, Any], questionnaire: Questionnaire | None = None) -
     given = {k: v for k, v in case.items() if k != "id"}
     answers: dict[str, Any] = {}
     asked: list[str] = []
+    screens: list[list[str]] = []
     times: list[float] = []
     while True:
         started = time.perf_counter()
@@ -54,8 +56,10 @@ def drive(case: Mapping[str, Any], questionnaire: Questionnaire | None = None) -
         times.append(time.perf_counter() - started)
         if step.done:
             break
+        screens.append([item.id for item in step.question.items])
         for item in step.question.items:
             answers[item.id] = given.get(item.id)
             asked.append(item.id)
     full = questionnaire.engine.assess(given)
-    return InterviewRun(first=step, full=full, screens=len(times) - 1, asked=asked, seconds_per_screen=times)
+    return InterviewRun(first=step, full=full, screens=len(screens), asked=asked,
+                        screen_items=screens, seconds_per_screen=times)

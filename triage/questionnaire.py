@@ -31,110 +31,20 @@ least ``stop_at`` (urgent by default); the person may go on for the full picture
 
 from __future__ import annotations
 
-from typing import Any, Literal, Mapping, Union
+from typing import Any, Mapping, Union
 
-from pydantic import BaseModel, ConfigDict
-
-from .assessment import Assessment
 from .engine import Engine, default_engine
 from .errors import CaseError
-from .questions import Choice, Question
+from .prompts import Item, Prompt, Reason, Step
+from .questions import Question
 from .relevance import Analysis, Relevance, relevance_for
 from .replies import AnswerError, Reply, allowed_answers, interpret_group, interpret_question
 from .urgency import Urgency
 
-__all__ = ["AnswerError", "Item", "Prompt", "Questionnaire", "Reason", "Reply", "Session", "Step", "allowed_answers"]
+__all__ = ["AnswerError", "Item", "Prompt", "Questionnaire", "Reason", "Reply", "Session", "Step", "allowed_answers",
+           "reasons"]
 
 Answers = Mapping[str, Any]
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Reason(_Model):
-    """A rule the answer can still decide (MYCIN's WHY): its id, title and what it would conclude."""
-
-    rule: str
-    title: str
-    urgency: Urgency | None
-    causes: list[str]
-    red_flags: list[str]
-    advice: list[str]
-
-
-class Item(_Model):
-    """One question on a screen, as a front end shows it; ``why`` lists the rules it can decide."""
-
-    id: str
-    text: str
-    help: str
-    type: Literal["boolean", "integer", "choice"]
-    min: int | None = None
-    max: int | None = None
-    choices: list[Choice] | None = None
-    required: bool
-    red_flag: bool
-    allowed: str
-    why: list[Reason]
-
-
-class Prompt(_Model):
-    """One screen: a single question (``kind`` "question") or a group of yes-or-no questions.
-
-    ``items`` are the questions on the screen (one for a single question). For a single
-    question the top-level fields repeat its item's (``id`` is the question's id); for a
-    group, ``id`` is the group's, ``type`` is "group" and ``text`` is the group's
-    question ("Do you have any of these now?"). ``number`` is the number of the screen's
-    first question (answered + 1). ``why`` is every rule the screen's answers can still
-    decide, most urgent first.
-    """
-
-    id: str
-    kind: Literal["question", "group"]
-    number: int
-    text: str
-    help: str
-    type: Literal["boolean", "integer", "choice", "group"]
-    min: int | None = None
-    max: int | None = None
-    choices: list[Choice] | None = None
-    required: bool
-    red_flag: bool
-    allowed: str
-    items: list[Item]
-    why: list[Reason]
-
-
-class Step(_Model):
-    """What comes next: a screen to show (``question``), or (``question`` is None) the assessment.
-
-    ``settled`` means no open rule could raise the urgency any more. ``stopped_early``:
-    the urgency is settled at ``stop_at`` or above with ``remaining`` questions still
-    able to add to the picture: show the action at once, and offer to go on (each answer
-    can only make later questions unnecessary, so ``remaining`` is the most that will be
-    asked). ``more_details`` counts the detail questions the person may still choose to
-    answer. ``unanswered_red_flags`` names the warning-sign questions answered "don't know".
-    ``why`` (on a result) lists the rules the questions still on offer could decide.
-    """
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    question: Prompt | None = None
-    assessment: Assessment | None = None
-    urgency: Urgency
-    answered: int
-    remaining: int
-    settled: bool = False
-    stopped_early: bool = False
-    more_details: int = 0
-    unanswered_red_flags: list[str] = []
-    why: list[Reason] = []
-
-    @property
-    def done(self) -> bool:
-        """True when this step is the assessment rather than a question."""
-        return self.question is None
 
 
 class Questionnaire:
@@ -245,9 +155,7 @@ class Questionnaire:
 
     def why(self, question_id: str, analysis: Analysis) -> list[Reason]:
         """The rules an answer to the question can still decide, most urgent first."""
-        states = sorted(analysis.relevant.get(question_id, ()),
-                        key=lambda s: (-(s.rule.spec.then.urgency or Urgency.SELF_CARE).rank, s.rule.order))
-        return [_reason(s.rule) for s in states]
+        return reasons(analysis, question_id)
 
     # ------------------------------------------------------------------ answers
 
@@ -391,6 +299,13 @@ class Session:
             self.details = True
         self.step = self._next()
         return self.step
+
+
+def reasons(analysis: Analysis, question_id: str) -> list[Reason]:
+    """The rules an answer to the question can still decide (over ``analysis``), most urgent first."""
+    states = sorted(analysis.relevant.get(question_id, ()),
+                    key=lambda s: (-(s.rule.spec.then.urgency or Urgency.SELF_CARE).rank, s.rule.order))
+    return [_reason(s.rule) for s in states]
 
 
 def _reason(rule) -> Reason:

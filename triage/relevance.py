@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
 from .compiler import _distinct, branches_of, literal_holds, strata
-from .conditions import FactTest, FieldTest, negation_normal_form
+from .conditions import FactTest, negation_normal_form
 from .knowledge import KnowledgeBase, Rule
 from .questions import Question
 from .urgency import Urgency
@@ -181,7 +181,7 @@ class Relevance:
     def _branch_status(self, branch, answers, facts, fact_fields, cache) -> tuple[str, set[str]]:
         open_fields: set[str] = set()
         for constraint in branch.fields:
-            status = self._field_status(constraint, answers, cache)
+            status = self.field_status(constraint, answers, cache)
             if status == FAILS:
                 return FAILS, set()
             if status == OPEN:
@@ -194,7 +194,8 @@ class Relevance:
                 return FAILS, set()
         return (OPEN if open_fields else HOLDS), open_fields
 
-    def _field_status(self, constraint: _FieldConstraint, answers, cache) -> str:
+    def field_status(self, constraint: _FieldConstraint, answers, cache: dict | None = None) -> str:
+        """Holds, fails or open: one branch's tests on one field, over the answers so far."""
         name = constraint.field
         if name in answers:
             value = answers[name]

@@ -140,7 +140,7 @@ def _converse(session: Session, term: _Terminal, explain: bool) -> tuple[Step, b
                      "habits may point to other causes and add advice. Answer them?")
         else:
             return step, False
-        choice = _offer(term, offer, step)
+        choice = _offer(term, offer, step, session)
         if choice == "y":
             session.go_on()
         elif choice == "b":
@@ -171,7 +171,7 @@ def _ask(session: Session, prompt: Prompt, term: _Terminal) -> None:
         if reply.kind == "help":
             term.say(prompt.help, indent="    ")
         elif reply.kind == "why":
-            _show_why(prompt.why, term, "The answer can still decide:")
+            _show_why(prompt.why, term, "The answer can still decide:", session)
         elif reply.kind == "each":
             if _ask_each(session, prompt, term):
                 return
@@ -196,7 +196,7 @@ def _ask_each(session: Session, prompt: Prompt, term: _Terminal) -> bool:
             if reply.kind == "help":
                 term.say(item.help, indent="    ")
             elif reply.kind == "why":
-                _show_why(item.why, term, "The answer can still decide:")
+                _show_why(item.why, term, "The answer can still decide:", session)
             elif reply.kind == "back":
                 term.say(_group_help(len(prompt.items)), indent="    ")
                 return False
@@ -213,23 +213,27 @@ def _group_help(count: int) -> str:
     return group_instructions(count)
 
 
-def _show_why(reasons: list[Reason], term: _Terminal, heading: str = "") -> None:
+def _show_why(reasons: list[Reason], term: _Terminal, heading: str = "", session: Session | None = None) -> None:
     if not reasons:
         term.say("No rule still open depends on it.", indent="    ")
         return
     if heading:
         term.say(heading, indent="    ")
     for reason in reasons:
-        term.say(describe_reason(reason), first="    - ", indent="      ")
+        kb = session.questionnaire.engine.knowledge_base if session is not None else None
+        term.say(describe_reason(reason, kb), first="    - ", indent="      ")
 
 
-def describe_reason(reason: Reason) -> str:
-    """A rule the answer can decide, in plain words: its title and what it would conclude."""
+def describe_reason(reason: Reason, kb=None) -> str:
+    """A rule the answer can decide, in plain words: its title and what it would conclude
+    (cause labels from the knowledge base ``kb`` when given)."""
     parts = []
     if reason.urgency is not None:
         parts.append(reason.urgency.label.lower() if reason.urgency.rank < 3 else reason.urgency.label)
     if reason.causes:
-        parts.append("possible " + ", ".join(c.replace("_", " ") for c in reason.causes))
+        labels = [kb.causes[c].label.lower() if kb is not None and c in kb.causes else c.replace("_", " ")
+                  for c in reason.causes]
+        parts.append("cause: " + ", ".join(labels))
     if reason.red_flags:
         parts.append("warning sign")
     if not parts and reason.advice:
@@ -251,7 +255,7 @@ def _hint(prompt: Prompt | Item) -> str:
     return f"1-{len(prompt.choices)}"
 
 
-def _offer(term: _Terminal, text: str, step: Step) -> str:
+def _offer(term: _Terminal, text: str, step: Step, session: Session) -> str:
     term.say(text)
     while True:
         reply = term.read("    y/N, why, or b to change your last answer > ").strip().lower()
@@ -265,7 +269,7 @@ def _offer(term: _Terminal, text: str, step: Step) -> str:
             if step.stopped_early:
                 term.say(f"It stopped because no rule still open could make this more urgent than "
                          f"{step.urgency.value}.", indent="    ")
-            _show_why(step.why, term, "The questions left can decide:")
+            _show_why(step.why, term, "The questions left can decide:", session)
             continue
         term.say("Please answer y or n, why, or b to change your last answer.", indent="    ")
 
