@@ -172,6 +172,8 @@ def test_a_bad_interview_request_is_refused_naming_the_field(server, body, field
     (b'{"weakness": "very"}', 422, "weakness", "'very' is not a valid answer"),
     (b'{"leg_cramp": true}', 422, "leg_cramp", "did you mean 'leg_cramps'?"),
     (b'{"weeks_pregnant": 30, "trimester": 1}', 422, None, "disagrees"),
+    (b'{"leg_cramps": true, "leg_cramps": false}', 422, "leg_cramps", "given twice"),  # never keep just one
+    (b"[" * 50000 + b"]" * 50000, 400, None, "nested too deeply"),
 ])
 def test_bad_input_is_refused_naming_the_field(server, content, status, field, message):
     response = httpx.post(server.url + "/assess", content=content, headers={"content-type": "application/json"})
@@ -179,6 +181,21 @@ def test_bad_input_is_refused_naming_the_field(server, content, status, field, m
     problems = response.json()["problems"]
     assert any(p["field"] == field and message in p["message"] for p in problems), problems
     assert_no_trace(response)
+
+
+def test_a_key_given_twice_is_refused_everywhere(server):
+    for path in ("/interview", "/Questionnaire/$next-question", "/cds-services/pregnancy-pain-triage"):
+        body = b'{"answers": {"leg_cramps": true, "leg_cramps": false}}'
+        response = httpx.post(server.url + path, content=body, headers={"content-type": "application/json"})
+        assert response.status_code == 422 and "leg_cramps: given twice" in response.text, (path, response.text)
+
+
+def test_long_values_and_many_problems_are_cut_short(server):
+    body = {"leg_cramps": "x" * 20000} | {f"extra_{n}": True for n in range(120)}
+    response = post(server, "/assess", body)
+    problems = response.json()["problems"]
+    assert response.status_code == 422 and len(problems) == 51 and problems[-1]["message"] == "... and 71 more problems"
+    assert all(len(p["message"]) <= 300 for p in problems) and len(response.content) < 10000
 
 
 def test_a_bad_questionnaire_response_gets_an_operation_outcome_naming_the_link_id(server):

@@ -59,11 +59,35 @@ def case_body_schema(kb) -> dict:
                                                          FHIR_JSON: {"schema": schema}}}}
 
 
+class _DuplicateKey(Exception):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict:
+    result = {}
+    for key, value in pairs:
+        if key in result:
+            raise _DuplicateKey(key)
+        result[key] = value
+    return result
+
+
 async def read_json(request: Request, fhir_errors: bool = False) -> Any:
-    """The request body as JSON; 400 naming the position when it is not valid JSON."""
-    body = await request.body()
+    """The request body as JSON, strictly: 400 when it is not JSON (naming the place), 422 for a key given twice.
+
+    Python's JSON reader keeps the last of two equal keys; two answers to one
+    question would then lose one without a word, so that is refused instead.
+    """
+    body = await request.body()  # read once by Starlette, and kept: FastAPI's own parsing reads the same bytes
     try:
-        return json.loads(body)
+        return json.loads(body, object_pairs_hook=_unique_keys)
+    except _DuplicateKey as duplicate:
+        key = str(duplicate)
+        raise RequestProblem(422, "invalid request", [Problem(
+            f"{key}: given twice in one object; send each key once", key)], fhir_errors) from None
+    except RecursionError:
+        raise RequestProblem(400, "the body is not valid JSON", [Problem("the body is nested too deeply")],
+                             fhir_errors) from None
     except ValueError as error:  # JSONDecodeError, and UnicodeDecodeError for bytes that are not UTF-8
         where = f" (line {error.lineno}, column {error.colno})" if hasattr(error, "lineno") else ""
         reason = getattr(error, "msg", "not UTF-8 text")
@@ -111,6 +135,7 @@ async def interview(request: Request, body: InterviewRequest):
     ``stopped_early``) once the urgency is urgent or more, unless ``acknowledged``
     says the person has seen that level and chose to go on.
     """
+    await read_json(request)  # FastAPI parsed the body already; this refuses a key given twice
     pool = _state(request).pool
     try:
         step = await pool.run(next_step, pool.questionnaire, body.answers, body.acknowledged, body.details)
@@ -135,6 +160,7 @@ async def questionnaire(request: Request):
 async def next_question(request: Request, body: Annotated[dict[str, Any], Body(
         description="An adaptive QuestionnaireResponse (or Parameters with 'questionnaire-response')")]):
     """FHIR SDC adaptive form: the response with the next questions appended, or completed with the RiskAssessment."""
+    await read_json(request, fhir_errors=True)  # refuses a key given twice
     state = _state(request)
     resource = await state.pool.run(state.adaptive.next_question, body)
     return _json(resource, FHIR_JSON)
@@ -149,6 +175,7 @@ async def cds_discovery(request: Request):
 @router.post(f"/cds-services/{cds.SERVICE_ID}", tags=["CDS Hooks"])
 async def cds_service(request: Request, body: Annotated[dict[str, Any], Body(description="A CDS Hooks request")]):
     """CDS Hooks patient-view: one card from the prefetched QuestionnaireResponse."""
+    await read_json(request, fhir_errors=True)  # refuses a key given twice
     try:
         call = cds.CdsRequest.model_validate(body)
     except ValidationError as error:

@@ -20,6 +20,10 @@ FHIR_JSON = "application/fhir+json"
 # CaseError problems read "field 'x': ..." (cases) or "linkId 'x': ..." (FHIR responses).
 _NAMED = re.compile(r"^(?:field|linkId) '([^']+)'")
 _FHIR_CODES = {400: "structure", 404: "not-found", 412: "required", 413: "too-long", 422: "invalid"}
+# A problem quotes the value it is about: a long value is cut, and a body with
+# thousands of problems gets the first ones and a count.
+MAX_MESSAGE = 300
+MAX_PROBLEMS = 50
 
 
 @dataclass
@@ -70,8 +74,18 @@ def from_validation_errors(errors, fhir: bool = False) -> RequestProblem:
     return RequestProblem(status, error, problems, fhir)
 
 
+def _capped(problems: list[Problem]) -> list[Problem]:
+    kept = [Problem(p.message if len(p.message) <= MAX_MESSAGE else p.message[: MAX_MESSAGE - 1] + "…",
+                    p.field if p.field is None or len(p.field) <= 100 else p.field[:99] + "…")
+            for p in problems[:MAX_PROBLEMS]]
+    if len(problems) > MAX_PROBLEMS:
+        kept.append(Problem(f"... and {len(problems) - MAX_PROBLEMS} more problems"))
+    return kept
+
+
 def response(problem: RequestProblem) -> Response:
     """The response for ``problem``: JSON ``{"error", "problems"}`` or an OperationOutcome."""
+    problem.problems = _capped(problem.problems)
     if problem.fhir:
         return Response(json.dumps(operation_outcome(problem)), problem.status, media_type=FHIR_JSON)
     body = {"error": problem.error, "problems": [{"field": p.field, "message": p.message} for p in problem.problems]}
