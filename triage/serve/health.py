@@ -11,10 +11,11 @@ from ..knowledge import KnowledgeBase
 def knowledge_base_digest(kb: KnowledgeBase) -> str:
     """``sha256:<hex>`` over the knowledge base's files (relative path and content, sorted).
 
-    Two servers with the same digest run the same rules, questions and texts. If the
-    knowledge base computes a digest of its own, that one is used.
+    Two servers with the same digest run the same rules, questions and texts. When
+    the knowledge base carries its own digest (``kb.sha256``, the one every assessment
+    names), that one is reported, so /healthz and the assessments agree.
     """
-    own = getattr(kb, "digest", None)
+    own = getattr(kb, "sha256", None)
     if isinstance(own, str) and own:
         return own if ":" in own else f"sha256:{own}"
     root = Path(kb.path)
