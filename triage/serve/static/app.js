@@ -33,7 +33,7 @@
   }
 
   async function post(body) {
-    const response = await fetch("/interview", {
+    const response = await fetch("interview", {
       method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
     });
     const data = await response.json().catch(() => null);
@@ -293,7 +293,7 @@
     $("details").addEventListener("click", () => goOn(true));
     $("restart").addEventListener("click", restart);
     try {
-      const response = await fetch("/questions");
+      const response = await fetch("questions");
       for (const question of await response.json()) state.questions[question.id] = question;
     } catch (error) { /* reasons then name the fields instead of the questions */ }
     restart();
