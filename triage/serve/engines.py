@@ -41,16 +41,20 @@ class EnginePool:
     def start(self) -> None:
         """Build the experta engine of every thread that will run the rules, now rather than on the first request."""
         if self._executor is None:
-            self.engine.assess({})  # the event-loop thread: start() is called from it (the app's lifespan)
+            self._warm()  # the event-loop thread: start() is called from it (the app's lifespan)
             return
         ready = threading.Barrier(self.threads)
 
         def warm() -> None:
             ready.wait(timeout=30)  # all threads at once: the executor must start each one
-            self.engine.assess({})
+            self._warm()
 
         for future in [self._executor.submit(warm) for _ in range(self.threads)]:
             future.result()
+
+    def _warm(self) -> None:
+        self.engine.assess({})  # builds this thread's experta engine
+        self.questionnaire.next_step({})  # and what the questionnaire computes once
 
     async def run(self, function: Callable[..., T], *args: Any) -> T:
         """Run ``function(*args)`` where the rules run, and give its result."""
