@@ -6,7 +6,9 @@
 Not a test. It starts ``triage serve`` on 127.0.0.1 (a free port), sends a bounded
 number of requests from C concurrent httpx clients (spread over a few client
 processes, so the load generator is not the bottleneck), checks every answer and
-prints a table: requests/s, p50 and p99 latency, errors and wrong answers.
+prints a table: requests/s, p50 and p99 latency, errors and wrong answers, and the
+CPU time the server and the clients spent per request (on a machine shared with
+other work, requests/s and latency follow the load; CPU time per request much less).
 
 - ``assess``: ``POST /assess`` with seeded random cases;
 - ``mixed``: a third each of ``/assess``, ``/interview`` (answers part of the way
@@ -87,6 +89,17 @@ class Server:
                     if b"spawn_main" in cmdline:
                         found.append(child)
         return found or [self.process.pid]
+
+    def cpu_seconds(self) -> float:
+        """CPU time used so far by the server: the supervisor and its live workers."""
+        total = 0.0
+        for pid in {self.process.pid, *self.workers()}:
+            try:
+                fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return total
 
     def stop(self):
         self.process.send_signal(signal.SIGINT)
@@ -200,8 +213,9 @@ async def _load(url: str, work: list, clients: int, stop_at: float | None):
                 elif not check(path, response.json(), expected):
                     wrong += 1
 
+    cpu = time.process_time()
     await asyncio.gather(*(one_client() for _ in range(clients)))
-    return latencies, errors, wrong
+    return latencies, errors, wrong, time.process_time() - cpu
 
 
 def _client_process(args):
@@ -224,7 +238,7 @@ def run_load(url: str, work: list, clients: int, processes: int, stop_at: float 
         results = pool.map(_client_process, [(url, share, n, stop_at) for share, n in zip(shares, per, strict=True)])
         elapsed = time.perf_counter() - start
     latencies = [x for r in results for x in r[0]]
-    return elapsed, latencies, sum(r[1] for r in results), sum(r[2] for r in results)
+    return elapsed, latencies, sum(r[1] for r in results), sum(r[2] for r in results), sum(r[3] for r in results)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -248,7 +262,7 @@ def kill_a_worker(args) -> None:
             os.kill(victims[0], signal.SIGKILL)
 
         threading.Thread(target=kill_later, daemon=True).start()
-        elapsed, latencies, errors, wrong = run_load(server.url, work, args.clients, args.client_processes)
+        elapsed, latencies, errors, wrong, _ = run_load(server.url, work, args.clients, args.client_processes)
         time.sleep(2)
         after = server.workers()
         healthy = httpx.get(server.url + "/healthz", timeout=5).status_code == 200
@@ -272,18 +286,22 @@ def main() -> None:
 
     print(f"{platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} CPUs, "
           f"{args.requests} requests a run from {args.clients} clients in {args.client_processes} processes")
-    print("| workers | requests | req/s | p50 ms | p99 ms | errors | wrong |")
-    print("|---:|---|---:|---:|---:|---:|---:|")
+    print("| workers | requests | req/s | p50 ms | p99 ms | errors | wrong | server CPU ms/request | client CPU ms/request |")
+    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|")
     for workers in args.workers:
         server = Server(workers)
         try:
             for scenario in args.scenarios:
                 work = requests_for(scenario, args.requests, seed=workers)
                 run_load(server.url, work[: max(200, args.clients * 4)], args.clients, args.client_processes)  # warm up
-                elapsed, latencies, errors, wrong = run_load(server.url, work, args.clients, args.client_processes)
+                server_cpu = server.cpu_seconds()
+                elapsed, latencies, errors, wrong, client_cpu = run_load(
+                    server.url, work, args.clients, args.client_processes)
+                server_cpu = server.cpu_seconds() - server_cpu
                 label = "/assess" if scenario == "assess" else "mixed (assess, interview, $next-question)"
                 print(f"| {workers} | {label} | {len(work) / elapsed:,.0f} | {percentile(latencies, 0.5):.1f} | "
-                      f"{percentile(latencies, 0.99):.1f} | {errors} | {wrong} |", flush=True)
+                      f"{percentile(latencies, 0.99):.1f} | {errors} | {wrong} | {server_cpu / len(work) * 1000:.2f} | "
+                      f"{client_cpu / len(work) * 1000:.2f} |", flush=True)
         finally:
             server.stop()
     if args.kill:
