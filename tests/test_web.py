@@ -113,6 +113,7 @@ class Page:
         paths = []
         for label, size in (("phone", PHONE), ("desktop", DESKTOP)):
             self.driver.set_window_size(*size)
+            self.driver.execute_script("window.scrollTo(0, 0)")  # the page as it opens: the top
             path = folder / f"{name}-{label}.png"
             self.driver.save_screenshot(str(path))
             assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
