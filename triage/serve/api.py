@@ -1,7 +1,7 @@
 """The routes: the JSON API, FHIR, CDS Hooks, health and the web page.
 
-Every route that runs the rules hands the work to the engine threads
-(:class:`~triage.serve.engines.EnginePool`) and answers with a model the OpenAPI
+Every route that runs the rules does it through the worker's
+:class:`~triage.serve.engines.EnginePool` and answers with a model the OpenAPI
 document describes. Invalid input raises :class:`RequestProblem` (or a CaseError),
 which the application turns into a 4xx naming the field.
 """

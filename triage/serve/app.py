@@ -23,7 +23,7 @@ from starlette.responses import Response
 
 from .. import fhir
 from ..engine import Engine
-from ..errors import CaseError
+from ..errors import CaseError, TriageError
 from ..knowledge import load_knowledge_base
 from . import api
 from .adaptive import AdaptiveForm
@@ -104,6 +104,10 @@ def _handle_errors(app: FastAPI) -> None:
     @app.exception_handler(CaseError)
     async def invalid_case(request, error: CaseError):
         return response(from_case_error(error, fhir=_is_fhir(request)))
+
+    @app.exception_handler(TriageError)
+    async def refused(request, error: TriageError):  # e.g. an AnswerError: what was sent cannot be used
+        return response(RequestProblem(422, "invalid request", [Problem(str(error))], fhir=_is_fhir(request)))
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request, error: StarletteHTTPException):
