@@ -227,21 +227,34 @@ def test_wrong_paths_and_methods(server):
     assert response.status_code == 404 and response.json()["error"] == "there is nothing at this path"
 
 
+def asgi_post(app, path, body):
+    async def call():
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+            return await client.post(path, json=body)
+    return asyncio.run(call())
+
+
+def test_a_triage_error_from_deeper_down_is_a_422_with_its_message(monkeypatch):
+    app = create_app(ServeConfig())
+
+    def refuses(case, source=None):
+        raise triage.AnswerError("There is no question to answer.")
+
+    monkeypatch.setattr(app.fastapi.state.pool.engine, "assess", refuses)
+    response = asgi_post(app, "/assess", {"leg_cramps": True})
+    assert response.status_code == 422 and response.json()["problems"][0]["message"] == "There is no question to answer."
+
+
 def test_an_internal_failure_is_a_500_without_details_and_logged_without_the_answer(monkeypatch, caplog):
     app = create_app(ServeConfig())
 
     def broken(case, source=None):
         raise RuntimeError(f"failed on the answer {case}")
 
-    async def call():
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
-            return await client.post("/assess", json={"weeks_pregnant": 37})
-
     monkeypatch.setattr(app.fastapi.state.pool.engine, "assess", broken)
     with caplog.at_level(logging.INFO, logger="triage.serve"):
-        response = asyncio.run(call())
-    app.fastapi.state.pool.close()
+        response = asgi_post(app, "/assess", {"weeks_pregnant": 37})
     assert response.status_code == 500 and response.json()["error"].startswith("internal error")
     assert "37" not in response.text and "Traceback" not in response.text
     assert response.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
