@@ -36,13 +36,13 @@ META = {"id", "expected_urgency", "expected_causes", "case", "rationale", "sourc
 
 
 def vignette_files(paths: list[Path]) -> list[Path]:
-    files = []
+    """The vignette files under ``paths`` (directories searched recursively), each once."""
+    files: dict[Path, None] = {}
     for path in paths:
-        if path.is_dir():
-            files += sorted(p for p in path.rglob("*") if p.suffix in SUFFIXES and not p.name.startswith("."))
-        else:
-            files.append(path)
-    return files
+        found = sorted(p for p in path.rglob("*") if p.suffix in SUFFIXES and not p.name.startswith(".")) \
+            if path.is_dir() else [path]
+        files.update((p.resolve(), None) for p in found)
+    return list(files)
 
 
 def read_vignettes(path: Path) -> list[dict]:
@@ -105,8 +105,9 @@ def main() -> None:
         print(f"    {where}: first {run.first.urgency.value}, full {run.full.urgency.value}")
     print(f"  night cramps only: {cramps.screens} screens ({len(cramps.asked)} questions) to "
           f"{cramps.first.urgency.value}")
-    print(f"  time per screen: median {statistics.median(times) * 1000:.1f} ms, worst {max(times) * 1000:.1f} ms "
-          f"({len(times)} screens)")
+    p95 = statistics.quantiles(times, n=20)[-1] if len(times) > 1 else times[0]
+    print(f"  time per screen: median {statistics.median(times) * 1000:.1f} ms, 95th percentile {p95 * 1000:.1f} ms, "
+          f"worst {max(times) * 1000:.1f} ms ({len(times)} screens; the worst is the most sensitive to other load)")
 
 
 if __name__ == "__main__":

@@ -84,7 +84,7 @@ def test_sudden_breathlessness_is_told_to_call_the_emergency_number_on_the_first
     result = ask(input=typed(["1", "n"]))
     assert result.exit_code == 0, result.output
     assert len(screens_shown(result.output)) == 1
-    after = result.output[result.output.index("numbers, n for none"):]
+    after = result.output[result.output.index("numbers, n or d >"):]
     shown = [line for line in after.splitlines()[1:] if line.strip() and not line.rstrip().endswith(">")]
     assert shown[0].startswith("EMERGENCY")  # the urgency and action come first, at once
     assert "Call the emergency number now" in after and "Go on with them?" in after

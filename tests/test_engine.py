@@ -124,15 +124,20 @@ def test_a_warning_sign_question_that_does_not_apply_is_not_named(engine, kb_cop
     # Saddle numbness alone is urgent (a rule says so), so without back or leg pain it still applies.
     case = {"lower_back_pain": False, "leg_pain": False, "weakness": "none", "numbness": "none", "leg_cramps": True}
     assert "saddle_numbness" in {q.id for q in engine.assess(case).unanswered_red_flags}
-    # A question whose ask_when does not hold does not apply, and is not named.
+    # An ask_when cannot hide a warning sign a rule acts on; it hides one that no rule uses.
     path = kb_copy / "questions.yaml"
     data = yaml.safe_load(path.read_text())
+    not_back_pain = {"not": {"field": "lower_back_pain", "equals": False}}
     for question in data["questions"]:
         if question["id"] == "saddle_numbness":
-            question["ask_when"] = {"not": {"field": "lower_back_pain", "equals": False}}
+            question["ask_when"] = not_back_pain
+    data["questions"].append({"id": "back_stiff", "text": "Is your back stiff?", "help": "Stiff.", "type": "boolean",
+                              "red_flag": True, "ask_when": not_back_pain})
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     named = {q.id for q in triage.Engine(triage.load_knowledge_base(kb_copy)).assess(case).unanswered_red_flags}
-    assert "saddle_numbness" not in named and "breathless_or_chest_pain" in named
+    assert "saddle_numbness" in named and "back_stiff" not in named and "breathless_or_chest_pain" in named
+    assert "back_stiff" in {q.id for q in triage.Engine(triage.load_knowledge_base(kb_copy)).assess(
+        {**case, "lower_back_pain": True}).unanswered_red_flags}
 
 
 def test_the_text_output_lists_the_unanswered_warning_signs(engine):

@@ -93,14 +93,19 @@ def test_a_complaint_the_rules_know_is_reached_on_its_own(kb, questionnaire, com
     {"vaginal_bleeding": True, "severe_abdominal_pain": True},
     {"saddle_numbness": True, "bladder_bowel_change": True, "lower_back_pain": True},
 ], ids=["bleeding_with_severe_pain", "cauda_equina"])
-def test_an_emergency_is_never_first_shown_as_urgent(kb, questionnaire, given):
-    # Answered one question at a time (as a front end without groups would), the first of the
-    # two answers is urgent, but the interview does not stop before asking the second.
+def test_an_emergency_is_never_first_shown_as_urgent(kb, engine, given):
+    # One question a screen (a knowledge base without groups): the first of the two answers is
+    # urgent, but the interview does not stop before asking the second.
+    import copy
+
+    single = copy.copy(kb)
+    single.groups = {}
+    questionnaire = Questionnaire(triage.Engine(single))
     case = all_no(kb, weeks_pregnant=30, **given)
     answers = {}
     while not (step := questionnaire.next_step(answers)).done:
-        for item in step.question.items:
-            answers[item.id] = case.get(item.id)
+        assert len(step.question.items) == 1
+        answers[step.question.id] = case.get(step.question.id)
     assert step.urgency is Urgency.EMERGENCY and engine_urgency(questionnaire, case) is Urgency.EMERGENCY
 
 
@@ -214,7 +219,9 @@ def test_a_session_offers_the_details_and_asks_them_on_request(kb, questionnaire
     assert session.step.done and session.step.more_details
     assert session.step.why and all(r.urgency in (None, Urgency.SELF_CARE) for r in session.step.why)
     session.go_on()
-    assert kb.question_by_id[session.step.question.id].detail
+    prompt = session.step.question
+    assert prompt.kind == "group" and prompt.text == "Do any of these apply to you?"  # the yes-or-no habits
+    assert len(prompt.items) > 1 and all(kb.question_by_id[i.id].detail for i in prompt.items)
     with pytest.raises(AnswerError):
         questionnaire.start({}).go_on()  # nothing to go on from while a question is open
 
@@ -438,3 +445,22 @@ def test_acknowledged_may_be_given_as_its_json_value(questionnaire):
     assert questionnaire.next_step(answers, acknowledged="emergency") == questionnaire.next_step(
         answers, acknowledged=Urgency.EMERGENCY
     )
+
+
+def test_an_ask_when_never_hides_a_question_a_rule_needs_for_an_urgency(kb_copy):
+    # As if a question had "not before 20 weeks": the fever rule needs no weeks, so fever is
+    # asked at 12 weeks all the same, and the FHIR Questionnaire does not hide it either. An
+    # ask_when on a habit (no urgency rests on it) still narrows when it is asked.
+    from triage import fhir
+
+    edit_questions(kb_copy, lambda q: (q["fever"].update(ask_when={"field": "weeks_pregnant", ">=": 20}),
+                                       q["long_sleep"].update(ask_when={"field": "weeks_pregnant", ">=": 20})))
+    kb = triage.load_knowledge_base(kb_copy)
+    questionnaire = Questionnaire(triage.Engine(kb))
+    case = all_no(kb, weeks_pregnant=12, leg_cramps=True, fever=True, long_sleep=True)
+    run = drive(case, questionnaire)
+    assert "fever" in run.asked and run.first.urgency is Urgency.WITHIN_24H == run.full.urgency
+    asked, _ = walk(questionnaire, case, details=True)
+    assert "long_sleep" not in asked and "low_water_intake" in asked
+    items = {item["linkId"]: item for item in fhir.questionnaire(kb)["item"]}
+    assert "enableWhen" not in items["fever"] and items["long_sleep"]["enableWhen"]

@@ -3,6 +3,7 @@ of the interview (its first result is never below the full answers; every questi
 
 from __future__ import annotations
 
+import copy
 import random
 
 import yaml
@@ -23,6 +24,11 @@ ENGINE = triage.Engine(KB)
 QUESTIONNAIRE = Questionnaire(ENGINE)
 RELEVANCE = QUESTIONNAIRE.relevance
 FHIR_QUESTIONNAIRE = fhir.questionnaire(KB)
+# The same knowledge base without group screens: one question a screen, so the early stop
+# alone (not the warning-sign screen asking everything at once) must keep the first result right.
+SINGLE = copy.copy(KB)
+SINGLE.groups = {}
+ONE_AT_A_TIME = Questionnaire(triage.Engine(SINGLE))
 THOUSANDS = settings(max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -114,6 +120,14 @@ def test_the_first_result_of_a_complete_case_has_the_urgency_of_all_its_answers(
 @given(partial_cases())
 def test_the_first_result_of_a_case_with_unknowns_has_the_urgency_of_all_its_answers(case):
     run = drive(case, QUESTIONNAIRE)
+    assert run.first.urgency is ENGINE.assess(case).urgency, run.asked
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(complete_cases())
+def test_one_question_a_screen_the_first_result_still_has_the_urgency_of_all_the_answers(case):
+    run = drive(case, ONE_AT_A_TIME)
+    assert all(len(screen) == 1 for screen in run.screen_items)
     assert run.first.urgency is ENGINE.assess(case).urgency, run.asked
 
 

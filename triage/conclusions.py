@@ -103,10 +103,13 @@ def unanswered_red_flags(kb: KnowledgeBase, answers: dict) -> list[OpenQuestion]
     ``answers`` holds the case's known answers. An unknown answer is never taken
     as "no": these are the warning signs the assessment could not rule out.
     """
+    from .relevance import relevance_for
+
+    decisive = relevance_for(kb).decisive  # asked whatever their ask_when (see triage.relevance)
     return [
         OpenQuestion.model_construct(id=q.id, text=q.text)
         for q in kb.questions
-        if q.red_flag and answers.get(q.id) is None and q.applies(answers)
+        if q.red_flag and answers.get(q.id) is None and (q.id in decisive or q.applies(answers))
     ]
 
 

@@ -297,7 +297,12 @@ def _integer_tests(question: Question, values: list[int], equals) -> list[dict]:
 
 def questionnaire(kb: KnowledgeBase) -> dict:
     """The knowledge base's questions as a FHIR R4 ``Questionnaire`` (JSON as a dict)."""
+    from .relevance import relevance_for
+
     by_id = kb.question_by_id
+    # The interview asks a question a rule uses for an urgency or a warning sign whatever its
+    # ask_when (triage.relevance): enableWhen must not hide it, so it gets none.
+    decisive = relevance_for(kb).decisive
     return {
         "resourceType": "Questionnaire",
         "id": _fhir_id(kb.name),
@@ -308,11 +313,11 @@ def questionnaire(kb: KnowledgeBase) -> dict:
         "status": "active",
         "subjectType": ["Patient"],
         "description": kb.manifest.disclaimer,
-        "item": [_question_item(q, by_id) for q in kb.questions],
+        "item": [_question_item(q, by_id, q.id not in decisive) for q in kb.questions],
     }
 
 
-def _question_item(question: Question, by_id: Mapping[str, Question]) -> dict:
+def _question_item(question: Question, by_id: Mapping[str, Question], conditional: bool = True) -> dict:
     item: dict[str, Any] = {}
     if question.type == "integer":
         item["extension"] = [
@@ -325,7 +330,7 @@ def _question_item(question: Question, by_id: Mapping[str, Question]) -> dict:
         item["code"] = [code]
     item["text"] = question.text
     item["type"] = question.type
-    if question.ask_when is not None:
+    if question.ask_when is not None and conditional:
         mapped = enable_when(question.ask_when, by_id)
         if mapped.conditions:
             item["enableWhen"] = mapped.conditions

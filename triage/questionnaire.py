@@ -88,9 +88,11 @@ class Questionnaire:
         """The questions worth asking that are not yet asked, in asking order (detail questions last)."""
         analysis = analysis or self.analyse(answers)
         known = {k: v for k, v in answers.items() if k != "id"}
+        # ask_when may narrow only questions no rule uses for an urgency or a warning sign.
+        decisive = self.relevance.decisive
         pending = [q for q in self.questions
-                   if q.id in analysis.relevant and q.id not in answers and q.applies(known)
-                   and (details or not q.detail)]
+                   if q.id in analysis.relevant and q.id not in answers
+                   and (q.id in decisive or q.applies(known)) and (details or not q.detail)]
         return sorted(pending, key=lambda q: (q.detail, -analysis.priority(q.id).rank, self._position[q.id]))
 
     def next_step(self, answers: Answers, acknowledged: Urgency | str | None = None, details: bool = False) -> Step:

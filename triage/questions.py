@@ -98,7 +98,8 @@ class Group(BaseModel):
 
     ``questions`` lists the members in the order shown; ``red_flags: true`` adds every
     other yes-or-no warning-sign question that is in no group, so a warning sign added
-    to the questionnaire joins the screening screen without editing the group. The
+    to the questionnaire joins the screening screen without editing the group;
+    ``rest: true`` adds every yes-or-no question left in no group at all. The
     questionnaire shows, on the screen, the members still worth asking; each is
     answered yes, no or "don't know" on its own.
     """
@@ -110,6 +111,7 @@ class Group(BaseModel):
     help: str = Field(min_length=1)
     questions: list[str] = []
     red_flags: bool = False
+    rest: bool = False
 
 
 class QuestionSet(BaseModel):
@@ -142,9 +144,11 @@ class QuestionSet(BaseModel):
         """Each group's questions, in the order shown (``red_flags`` groups completed)."""
         listed = {m for g in self.groups for m in g.questions}
         members = {g.id: list(g.questions) for g in self.groups}
-        for group in self.groups:
-            if group.red_flags:
-                extra = [q.id for q in self.questions if q.type == "boolean" and q.red_flag and q.id not in listed]
-                members[group.id] += extra
-                listed |= set(extra)
+        for wanted in ("red_flags", "rest"):  # warning signs first, then whatever is left
+            for group in self.groups:
+                if getattr(group, wanted):
+                    extra = [q.id for q in self.questions if q.type == "boolean" and q.id not in listed
+                             and (wanted == "rest" or q.red_flag)]
+                    members[group.id] += extra
+                    listed |= set(extra)
         return members

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
 from .compiler import _distinct, branches_of, literal_holds, strata
-from .conditions import FactTest, negation_normal_form
+from .conditions import FactTest, FieldTest, negation_normal_form, walk
 from .knowledge import KnowledgeBase, Rule
 from .questions import Question
 from .urgency import Urgency
@@ -116,6 +116,33 @@ class Relevance:
         for rule in kb.rules:
             for fact in rule.spec.then.derive:
                 self.derivers.setdefault(fact, []).append(rule.id)
+        self.decisive = self._decisive()
+
+    def _decisive(self) -> frozenset[str]:
+        """The questions some rule setting an urgency above self-care, or a red flag, tests,
+        directly or through derived facts. The questionnaire asks these whenever the rules
+        say they matter, whatever their ``ask_when``: an ask_when must never hide a warning."""
+        fields_of: dict[str, set[str]] = {}
+
+        def fields(rule: Rule, seen: frozenset = frozenset()) -> set[str]:
+            if rule.id in fields_of:
+                return fields_of[rule.id]
+            found = set()
+            for test in walk(rule.spec.when):
+                if isinstance(test, FieldTest):
+                    found.add(test.field)
+                elif test.fact not in seen:
+                    for deriver in self.derivers.get(test.fact, []):
+                        found |= fields(self.kb.rule_by_id[deriver], seen | {test.fact})
+            fields_of[rule.id] = found
+            return found
+
+        decisive: set[str] = set()
+        for rule in self.kb.rules:
+            then = rule.spec.then
+            if (then.urgency is not None and then.urgency is not Urgency.SELF_CARE) or then.red_flags:
+                decisive |= fields(rule)
+        return frozenset(decisive)
 
     def _branches(self, rule: Rule) -> tuple[_Branch, ...]:
         result = []

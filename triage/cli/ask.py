@@ -156,8 +156,9 @@ def _ask(session: Session, prompt: Prompt, term: _Terminal) -> None:
     term.say(term.bold(prompt.text), first=f"{session.screen:>2}. ", indent="    ")
     if prompt.kind == "group":
         for number, item in enumerate(prompt.items, start=1):
-            term.say(item.text, first=f"    {number:>2}  ", indent=" " * 8)
-        term.say(_group_help(len(prompt.items)), indent="    ")
+            term.say(item.text, first=f"  {number:>2}  ", indent=" " * 6)
+        # One line, so that a long list still fits a 24-line terminal.
+        term.say("Type the numbers that apply (e.g. 1 3), n for none, or d if unsure of some.", indent="    ")
     elif prompt.choices:
         for number, choice in enumerate(prompt.choices, start=1):
             term.say(f"{choice.label} ({choice.value})", first=f"    {number}  ", indent="       ")
@@ -247,7 +248,7 @@ def _questions(count: int) -> str:
 
 def _hint(prompt: Prompt | Item) -> str:
     if getattr(prompt, "kind", "question") == "group":
-        return "numbers, n for none, d to go one by one"
+        return "numbers, n or d"
     if prompt.type == "boolean":
         return "y/n"
     if prompt.type == "integer":
