@@ -13,6 +13,8 @@ import logging
 import os
 import re
 import signal
+import subprocess
+import sys
 import time
 
 import httpx
@@ -348,3 +350,12 @@ def test_a_broken_knowledge_base_stops_serve_before_it_listens(kb_copy):
     (kb_copy / "questions.yaml").write_text("questions: [{id: Bad}]\n")
     result = CliRunner().invoke(main, ["--rules", str(kb_copy), "serve", "--port", "1"])
     assert result.exit_code == 1 and "questions.yaml" in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_port_in_use_is_one_clear_error(server, workers):
+    port = server.url.rsplit(":", 1)[1]
+    result = subprocess.run([sys.executable, "-m", "triage", "serve", "--port", port, "--workers", workers],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1 and f"cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -42,6 +42,10 @@ def serve(state: State, host: str, port: int, workers: int, cors: tuple[str, ...
         max_body=max_body or DEFAULT_MAX_BODY,
     )
     config.to_environment()
+    try:
+        port = serving.check_port(host, port)
+    except OSError as error:
+        raise click.ClickException(f"cannot listen on {host}:{port}: {error.strerror}") from None
     click.echo(f"triage serving on http://{host}:{port}/ ({workers} worker{'s' if workers > 1 else ''}, "
                f"knowledge base {kb.name} {kb.version}); Ctrl-C stops it", err=True)
     status = serving.run(

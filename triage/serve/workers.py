@@ -28,7 +28,10 @@ MAX_QUICK_DEATHS = 5
 
 
 def run(host: str, port: int, workers: int, **uvicorn_options: Any) -> int:
-    """Serve until stopped; the exit status (0, or 1 when the workers cannot start)."""
+    """Serve until stopped; the exit status (0, or 1 when the workers cannot start).
+
+    Call :func:`check_port` first: ``port`` must be a free port, not 0.
+    """
     options = dict(uvicorn_options, host=host, port=port, factory=True)
     if workers == 1:
         uvicorn.run(APP, **options)
@@ -36,8 +39,6 @@ def run(host: str, port: int, workers: int, **uvicorn_options: Any) -> int:
     if not hasattr(socket, "SO_REUSEPORT"):
         uvicorn.run(APP, workers=workers, **options)
         return 0
-    port = _check_port_is_free(host, port)
-    options["port"] = port
     return _Supervisor(options, workers).run()
 
 
@@ -45,14 +46,15 @@ def _family(host: str) -> socket.AddressFamily:
     return socket.AF_INET6 if ":" in host else socket.AF_INET
 
 
-def _check_port_is_free(host: str, port: int) -> int:
-    """Fail now if something listens on the port (another triage serve included); the port to use."""
+def check_port(host: str, port: int) -> int:
+    """The port to listen on (a free one for 0); :class:`OSError` when something listens there already.
+
+    The probe binds without ``SO_REUSEPORT``, so it is refused while any socket listens
+    on the port, another ``triage serve`` included: two servers never share a port.
+    """
     with socket.socket(_family(host)) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((host, port))  # without SO_REUSEPORT: refused while any socket listens there
-        except OSError as error:
-            raise SystemExit(f"error: cannot listen on {host}:{port}: {error.strerror}") from None
+        probe.bind((host, port))
         return probe.getsockname()[1]
 
 
