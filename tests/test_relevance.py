@@ -91,20 +91,33 @@ def test_an_answer_that_follows_from_the_others_is_not_asked():
 
 def test_a_question_is_relevant_only_while_its_rule_could_change_the_result():
     assert "saddle_numbness" in RELEVANCE.analyse({}).relevant
-    # Saddle numbness alone is urgent; with bladder trouble it is an emergency.
-    analysis = RELEVANCE.analyse({"saddle_numbness": True})
-    assert analysis.concluded is triage.Urgency.URGENT and analysis.raises("bladder_bowel_change")
-    # With an emergency concluded, a rule that only repeats its cause and flag does not matter.
-    emergency = RELEVANCE.analyse({"saddle_numbness": True, "bladder_bowel_change": True})
-    assert not any(s.rule.id == "safety_bladder_bowel_with_pain" for s in emergency.relevant.get("lower_back_pain", []))
+    for answers in ({"saddle_numbness": True}, {"breathless_or_chest_pain": True, "lower_back_pain": True},
+                    {"leg_cramps": True, "night_cramps": True, "one_leg_swollen": True}):
+        analysis = RELEVANCE.analyse(answers)
+        holding = [s.rule.spec.then for s in analysis.rules.values() if s.status == HOLDS]
+        said = {("cause", c) for t in holding for c in t.causes} | {("flag", f.id) for t in holding for f in t.red_flags} \
+            | {("advice", a) for t in holding for a in t.advice}
+        reasons = {s.rule.id for states in analysis.relevant.values() for s in states}
+        for state in analysis.rules.values():
+            then = state.rule.spec.then
+            new = ({("cause", c) for c in then.causes} | {("flag", f.id) for f in then.red_flags}
+                   | {("advice", a) for a in then.advice}) - said
+            higher = then.urgency is not None and then.urgency.rank > analysis.concluded.rank
+            if state.status == OPEN and not new and not higher and not then.withhold_advice:
+                assert state.rule.id not in reasons, (answers, state.rule.id)  # it would add nothing
+            if state.status != OPEN:
+                assert state.rule.id not in reasons
 
 
 def test_the_urgency_is_settled_only_when_no_open_rule_could_raise_it():
-    bleeding = {"vaginal_bleeding": True}
-    assert not RELEVANCE.analyse(bleeding).settled  # severe tummy pain with it would be an emergency
-    assert RELEVANCE.analyse({**bleeding, "severe_abdominal_pain": False, "breathless_or_chest_pain": False,
-                              "saddle_numbness": False}).settled
+    assert not RELEVANCE.analyse({"vaginal_bleeding": True}).settled  # with severe tummy pain: an emergency
     assert RELEVANCE.analyse({"breathless_or_chest_pain": True}).settled  # nothing is above emergency
+    for answers in ({}, {"vaginal_bleeding": True, "severe_abdominal_pain": False}, {"saddle_numbness": True},
+                    {"leg_cramps": True, "weeks_pregnant": 30}):
+        analysis = RELEVANCE.analyse(answers)
+        raising = [s for s in analysis.rules.values() if s.status == OPEN
+                   and (s.rule.spec.then.urgency or triage.Urgency.SELF_CARE).rank > analysis.concluded.rank]
+        assert analysis.settled == (not raising)
 
 
 # ----------------------------------------------------------------------------- the two properties
@@ -205,11 +218,17 @@ def test_a_new_question_in_a_new_rule_is_placed_by_the_rules_alone(kb_copy):
         "sources": [{"reference": "test"}],
         "examples": {"fires": [{"collapsed": True}], "does_not_fire": [{"collapsed": False}]}}]}))
     questionnaire = Questionnaire(triage.Engine(triage.load_knowledge_base(kb_copy)))
-    first = questionnaire.next_step({}).question
-    # Not a red flag question, so not on the screening screen: asked on its own, but before
-    # anything that can only be urgent, right after the emergency screen.
-    step = questionnaire.next_step({i.id: False for i in first.items})
-    assert step.question.id == "collapsed"
+    # Everyone says no: "collapsed" is asked among the emergency questions, before any screen
+    # that can only be urgent or less.
+    answers, levels = {}, []
+    while not (step := questionnaire.next_step(answers)).done:
+        analysis = questionnaire.analyse(answers)
+        shown = [item.id for item in step.question.items]
+        levels.append(max(analysis.priority(q).rank for q in shown))
+        if "collapsed" in shown:
+            break
+        answers.update({item.id: False if item.type == "boolean" else None for item in step.question.items})
+    assert "collapsed" in shown and levels == [triage.Urgency.EMERGENCY.rank] * len(levels)
     assert questionnaire.next_step({"collapsed": True}).assessment.urgency is triage.Urgency.EMERGENCY
 
 

@@ -194,32 +194,45 @@ class Relevance:
             fact_fields[fact] = frozenset().union(*(s.open_fields for s in derived if s.status == OPEN))
 
     def _rule_status(self, compiled, answers, facts, fact_fields, cache) -> tuple[str, frozenset[str]]:
-        open_fields: set[str] = set()
-        any_open = False
+        open_branches: list[tuple[frozenset, set[str]]] = []
         for branch in compiled.branches:
-            status, fields = self._branch_status(branch, answers, facts, fact_fields, cache)
+            status, needs, fields = self._branch_status(branch, answers, facts, fact_fields, cache)
             if status == HOLDS:
                 return HOLDS, frozenset()
             if status == OPEN:
-                any_open = True
+                open_branches.append((needs, fields))
+        if not open_branches:
+            return FAILS, frozenset()
+        # A branch that still needs everything another open branch needs, and more, adds no way
+        # for the rule to hold: its extra questions cannot change whether it fires. (The
+        # negation of "vomiting and from 20 weeks" splits into "no vomiting" or "before 20
+        # weeks": once before 20 weeks holds, vomiting no longer matters to the rule.)
+        open_fields: set[str] = set()
+        for needs, fields in open_branches:
+            if not any(other < needs for other, _ in open_branches):
                 open_fields |= fields
-        return (OPEN, frozenset(open_fields)) if any_open else (FAILS, frozenset())
+        return OPEN, frozenset(open_fields)
 
-    def _branch_status(self, branch, answers, facts, fact_fields, cache) -> tuple[str, set[str]]:
+    def _branch_status(self, branch, answers, facts, fact_fields, cache) -> tuple[str, frozenset, set[str]]:
+        """The branch's status, what it still needs (its open tests), and the questions they ask."""
+        needs: set = set()
         open_fields: set[str] = set()
         for constraint in branch.fields:
             status = self.field_status(constraint, answers, cache)
             if status == FAILS:
-                return FAILS, set()
+                return FAILS, frozenset(), set()
             if status == OPEN:
+                needs.add((constraint.field, constraint.accepted if constraint.accepted is not None
+                           else constraint.literals))
                 open_fields.add(constraint.field)
         for fact, negated in branch.facts:
             status = facts.get(fact, FAILS)
             if status == OPEN:
+                needs.add((fact, negated))
                 open_fields |= fact_fields[fact]
             elif (status == HOLDS) == negated:
-                return FAILS, set()
-        return (OPEN if open_fields else HOLDS), open_fields
+                return FAILS, frozenset(), set()
+        return (OPEN if needs else HOLDS), frozenset(needs), open_fields
 
     def field_status(self, constraint: _FieldConstraint, answers, cache: dict | None = None) -> str:
         """Holds, fails or open: one branch's tests on one field, over the answers so far."""
