@@ -20,6 +20,7 @@ from . import batch  # noqa: F401,E402
 from . import questions  # noqa: F401,E402
 from . import rules  # noqa: F401,E402
 from . import schema  # noqa: F401,E402
+from . import serve  # noqa: F401,E402
 # isort: on
 
 __all__ = ["main"]

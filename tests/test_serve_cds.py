@@ -1,0 +1,152 @@
+"""triage serve, CDS Hooks: discovery and the patient-view service, over HTTP.
+
+Responses are checked against JSON Schemas written from the CDS Hooks 2.0
+specification (discovery response, service response, card); the card's indicator
+follows the urgency (critical for emergency and urgent, warning for within 24 hours,
+info otherwise) with the exact level in its summary; missing or invalid prefetch is
+412 with a valid OperationOutcome.
+"""
+
+from __future__ import annotations
+
+import httpx
+import jsonschema
+import pytest
+import serving
+from fhir.resources.R4B.operationoutcome import OperationOutcome
+
+from triage import fhir
+from triage.samples import random_cases
+
+server = serving.server  # the fixture: a real triage serve for this module
+
+SERVICE = "/cds-services/pregnancy-pain-triage"
+CODING = {"type": "object", "properties": {"system": {"type": "string"}, "code": {"type": "string"},
+                                           "display": {"type": "string"}}}
+DISCOVERY_SCHEMA = {
+    "type": "object", "required": ["services"],
+    "properties": {"services": {"type": "array", "items": {
+        "type": "object", "required": ["hook", "description", "id"],
+        "properties": {
+            "hook": {"type": "string"}, "title": {"type": "string"}, "description": {"type": "string"},
+            "id": {"type": "string", "pattern": "^[A-Za-z0-9._~-]+$"},  # used in the service's URL
+            "prefetch": {"type": "object", "additionalProperties": {"type": "string"}},
+            "usageRequirements": {"type": "string"},
+        }}}},
+}
+CARD_SCHEMA = {
+    "type": "object", "required": ["summary", "indicator", "source"],
+    "properties": {
+        "uuid": {"type": "string"},
+        "summary": {"type": "string", "maxLength": 139, "minLength": 1},
+        "detail": {"type": "string"},
+        "indicator": {"enum": ["info", "warning", "critical"]},
+        "source": {"type": "object", "required": ["label"], "properties": {
+            "label": {"type": "string", "minLength": 1}, "url": {"type": "string"}, "icon": {"type": "string"},
+            "topic": CODING}},
+        "suggestions": {"type": "array"}, "selectionBehavior": {"enum": ["at-most-one", "any"]},
+        "overrideReasons": {"type": "array"}, "links": {"type": "array"},
+    },
+}
+RESPONSE_SCHEMA = {"type": "object", "required": ["cards"],
+                   "properties": {"cards": {"type": "array", "items": CARD_SCHEMA}, "systemActions": {"type": "array"}}}
+INDICATOR = {"emergency": "critical", "urgent": "critical", "within_24h": "warning", "routine": "info", "self_care": "info"}
+
+
+def hook_request(prefetch=..., patient="p1", **changes):
+    body = {"hook": "patient-view", "hookInstance": "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea",
+            "context": {"userId": "Practitioner/1", "patientId": patient}}
+    if prefetch is not ...:
+        body["prefetch"] = {"questionnaireResponse": prefetch}
+    body.update(changes)
+    return body
+
+
+def response_for(kb, engine, case, patient="p1"):
+    resource = fhir.questionnaire_response(engine.validate(case), kb)
+    resource["subject"] = {"reference": f"Patient/{patient}"}
+    return resource
+
+
+def call(server, body):
+    return httpx.post(server.url + SERVICE, json=body, timeout=10)
+
+
+def test_discovery_describes_the_patient_view_service_and_its_prefetch(server, kb):
+    body = httpx.get(server.url + "/cds-services").json()
+    jsonschema.validate(body, DISCOVERY_SCHEMA)
+    [service] = body["services"]
+    assert service["hook"] == "patient-view" and service["id"] == SERVICE.rsplit("/", 1)[1]
+    template = service["prefetch"]["questionnaireResponse"]
+    assert template.startswith("QuestionnaireResponse?") and "{{context.patientId}}" in template
+    assert fhir.questionnaire_url(kb) in template
+
+
+def one_case_per_level(kb, engine):
+    found = {}
+    for case in random_cases(kb.questions, 3000, seed=11):
+        case.pop("id")
+        found.setdefault(engine.assess(case).urgency.value, case)
+        if len(found) == 5:
+            return found
+    raise AssertionError(f"no generated case for {set(INDICATOR) - set(found)}")
+
+
+def test_a_card_per_level_with_its_indicator_exact_level_and_sources(server, kb, engine):
+    for level, case in one_case_per_level(kb, engine).items():
+        response = call(server, hook_request(response_for(kb, engine, case)))
+        assert response.status_code == 200, response.text
+        jsonschema.validate(response.json(), RESPONSE_SCHEMA)
+        [card] = response.json()["cards"]
+        assessment = engine.assess(case)
+        assert card["indicator"] == INDICATOR[level]
+        assert f"Pregnancy pain triage: {level}." in card["summary"]
+        assert assessment.action in card["detail"] and assessment.disclaimer in card["detail"]
+        for flag in assessment.red_flags:
+            assert flag.reason in card["detail"]
+        assert card["source"]["topic"]["code"] == level
+        assert f"{kb.name} {kb.version}" in card["source"]["label"]
+        top = [r for r in assessment.fired_rules if r.urgency is assessment.urgency]
+        for reference in {s.reference for r in top for s in r.sources if s.reference}:
+            assert reference in card["source"]["label"]
+
+
+def test_a_searchset_bundle_gives_the_latest_response(server, kb, engine):
+    old = {**response_for(kb, engine, {"breathless_or_chest_pain": True}), "authored": "2024-01-01T09:00:00Z"}
+    new = {**response_for(kb, engine, {"leg_cramps": True, "night_cramps": True}), "authored": "2024-03-01T09:00:00Z"}
+    bundle = {"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": old}, {"resource": new}]}
+    [card] = call(server, hook_request(bundle)).json()["cards"]
+    assert "self_care" in card["summary"] and card["indicator"] == "info"
+
+
+def test_no_response_on_record_gives_no_card(server):
+    response = call(server, hook_request({"resourceType": "Bundle", "type": "searchset", "total": 0}))
+    assert response.status_code == 200 and response.json() == {"cards": []}
+
+
+@pytest.mark.parametrize("prefetch, expected", [
+    (..., "is missing"),
+    (None, "is missing"),
+    ("QuestionnaireResponse/1", "must be a QuestionnaireResponse or a Bundle"),
+    ({"resourceType": "Patient", "id": "p1"}, "is a 'Patient', not a QuestionnaireResponse"),
+    ({"resourceType": "QuestionnaireResponse", "status": "completed", "subject": {"reference": "Patient/p2"},
+      "item": [{"linkId": "leg_cramps", "answer": [{"valueBoolean": True}]}]}, "not the patient in context"),
+    ({"resourceType": "QuestionnaireResponse", "status": "completed", "subject": {"reference": "Patient/p1"},
+      "item": [{"linkId": "weeks_pregnant", "answer": [{"valueInteger": 99}]}]}, "99 is out of range"),
+])
+def test_missing_or_invalid_prefetch_is_412_with_an_operation_outcome(server, prefetch, expected):
+    response = call(server, hook_request(prefetch))
+    assert response.status_code == 412 and response.headers["content-type"] == "application/fhir+json"
+    OperationOutcome.model_validate(response.json())
+    assert any(expected in issue["diagnostics"] for issue in response.json()["issue"]), response.text
+
+
+@pytest.mark.parametrize("body, field", [
+    (hook_request({}, hook="order-select"), "hook"),
+    (hook_request({}, context={"userId": "Practitioner/1"}), "context.patientId"),
+    ({"hook": "patient-view", "context": {}}, "hookInstance"),
+])
+def test_a_malformed_hook_call_is_400_or_422_naming_the_field(server, body, field):
+    response = call(server, body)
+    assert response.status_code in (400, 422)
+    assert field in [problem["field"] for problem in response.json()["problems"]], response.text

@@ -1,0 +1,188 @@
+"""triage serve, FHIR SDC adaptive forms: ``POST /Questionnaire/$next-question`` over HTTP.
+
+A form filler that knows only the items it is sent answers them from a case; driven
+to completion, the contained RiskAssessment is the one ``triage assess --format fhir``
+gives for the same answers. Every resource the server emits validates as R4B.
+"""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+import serving
+from click.testing import CliRunner
+from fhir.resources.R4B.operationoutcome import OperationOutcome
+from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
+
+import triage
+from triage import fhir
+from triage.casefiles import read_single_case
+from triage.cli import main
+from triage.samples import random_cases
+from triage.serve import adaptive
+from conftest import EXAMPLES
+
+server = serving.server  # the fixture: a real triage serve for this module
+
+NEXT = "/Questionnaire/$next-question"
+CASE_FILES = sorted((EXAMPLES / "cases").iterdir())
+START = {"resourceType": "QuestionnaireResponse", "status": "in-progress"}
+
+
+def contained(resource, kind):
+    return [r for r in resource.get("contained", []) if r["resourceType"] == kind]
+
+
+def fhir_answer(item, value):
+    """How a form answers ``item``: from the item alone (an option is picked by its code)."""
+    if item["type"] == "boolean":
+        return {"valueBoolean": value}
+    if item["type"] == "integer":
+        return {"valueInteger": value}
+    [option] = [o for o in item["answerOption"] if o["valueCoding"]["code"] == str(value)]
+    return {"valueCoding": option["valueCoding"]}
+
+
+def fill_adaptively(client, case, start=START, limit=80):
+    """Drive $next-question to completion, answering each new item from ``case`` (absent: left unanswered)."""
+    response = dict(start)
+    given = {}
+    for _ in range(limit):
+        reply = client.post(NEXT, json=response)
+        assert reply.status_code == 200, reply.text
+        assert reply.headers["content-type"] == "application/fhir+json"
+        out = reply.json()
+        QuestionnaireResponse.model_validate(out)
+        if out["status"] == "completed":
+            return out, given
+        assert out["status"] == "in-progress"
+        [asked] = contained(out, "Questionnaire")
+        new = [item for item in asked["item"] if item["linkId"] not in given]
+        assert new, "in progress, but no new item"
+        items = list(out.get("item", []))
+        for item in new:
+            value = case.get(item["linkId"])
+            if value is None and item.get("required"):
+                value = False  # the three main complaints need a yes or no
+            given[item["linkId"]] = value
+            entry = {"linkId": item["linkId"], "text": item["text"]}
+            if value is not None:
+                entry["answer"] = [fhir_answer(item, value)]
+            items.append(entry)
+        response = {**out, "item": items}
+    raise AssertionError("the adaptive form did not complete")
+
+
+def triage_assess_fhir(tmp_path, answers):
+    path = tmp_path / "answers.json"
+    path.write_text(json.dumps(answers))
+    result = CliRunner().invoke(main, ["assess", "--format", "fhir", str(path)])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+COMPARED = ("extension", "status", "method", "prediction", "mitigation")
+
+
+@pytest.mark.parametrize("path", CASE_FILES, ids=lambda p: p.name)
+def test_a_next_question_loop_gives_what_triage_assess_gives_on_the_same_answers(server, tmp_path, path):
+    case, _ = read_single_case(str(path))
+    with httpx.Client(base_url=server.url, timeout=10) as client:
+        done, given = fill_adaptively(client, case)
+    [risk] = contained(done, "RiskAssessment")
+    expected = triage_assess_fhir(tmp_path, given)
+    assert {k: risk.get(k) for k in COMPARED} == {k: expected.get(k) for k in COMPARED}
+    assert [n for n in risk["note"] if not n["text"].startswith("The questionnaire stopped early")] == expected["note"]
+    assert risk["basis"] == [{"reference": "#", "type": "QuestionnaireResponse"}]
+    # The answers come back in asking order; "don't know" items carry no answer.
+    assert [i["linkId"] for i in done["item"]] == list(given)
+    assert all(("answer" in i) == (given[i["linkId"]] is not None) for i in done["item"])
+
+
+def test_generated_cases_complete_as_triage_assess_does(server, kb, engine, tmp_path):
+    with httpx.Client(base_url=server.url, timeout=10) as client:
+        for case in random_cases(kb.questions, 12, seed=3):
+            done, given = fill_adaptively(client, case)
+            [risk] = contained(done, "RiskAssessment")
+            assert risk["extension"][0]["valueCodeableConcept"]["coding"][0]["code"] == engine.assess(given).urgency.value
+
+
+def test_the_first_call_asks_the_first_screen_in_an_adaptive_questionnaire(server, kb, engine):
+    out = httpx.post(server.url + NEXT, json=START).json()
+    [asked] = contained(out, "Questionnaire")
+    assert out["questionnaire"] == f"#{asked['id']}" and out["status"] == "in-progress"
+    assert out["meta"]["profile"] == [adaptive.RESPONSE_PROFILE] and asked["meta"]["profile"] == [adaptive.QUESTIONNAIRE_PROFILE]
+    assert asked["extension"] == [{"url": adaptive.ADAPTIVE_EXTENSION, "valueBoolean": True}]
+    assert asked["derivedFrom"] == [f"{fhir.questionnaire_url(kb)}|{kb.version}"] and "url" not in asked
+    assert asked["title"] and out["authored"]
+    first_screen = triage.Questionnaire(engine).next_step({}).question
+    assert [i["linkId"] for i in asked["item"]] == [item.id for item in first_screen.items]
+    assert all("enableWhen" not in i for i in asked["item"])
+
+
+def test_parameters_are_accepted_and_the_subject_is_kept(server):
+    subject = {"reference": "Patient/p7"}
+    body = {"resourceType": "Parameters", "parameter": [
+        {"name": "questionnaire-response", "resource": {**START, "subject": subject}}]}
+    out = httpx.post(server.url + NEXT, json=body).json()
+    assert out["resourceType"] == "QuestionnaireResponse" and out["subject"] == subject
+
+
+def test_an_emergency_completes_at_once_with_the_action_first(server):
+    case = {"weeks_pregnant": 30, "lower_back_pain": False, "leg_pain": False, "leg_cramps": False,
+            "breathless_or_chest_pain": True}
+    with httpx.Client(base_url=server.url, timeout=10) as client:
+        done, given = fill_adaptively(client, case)
+    assert list(given)[0] == "breathless_or_chest_pain" and len(given) == 12  # stopped after the first screen
+    [asked] = contained(done, "Questionnaire")
+    assert asked["item"][0]["linkId"] == adaptive.RESULT_ITEM and asked["item"][0]["type"] == "display"
+    assert asked["item"][0]["text"].startswith("EMERGENCY (emergency): Call the emergency number now")
+    [risk] = contained(done, "RiskAssessment")
+    assert risk["note"][0]["text"].startswith("The questionnaire stopped early")
+
+
+def test_an_asked_item_left_unanswered_is_dont_know_not_no(server, engine):
+    first = httpx.post(server.url + NEXT, json=START).json()
+    first_ids = [i["linkId"] for i in first["contained"][0]["item"]]
+    skipped = httpx.post(server.url + NEXT, json=first).json()  # nothing answered: all "don't know"
+    assert skipped["item"] == [{"linkId": i["linkId"], "text": i["text"]} for i in first["contained"][0]["item"]]
+    [asked] = contained(skipped, "Questionnaire")
+    unknown = {link: None for link in first_ids}
+    expected = triage.Questionnaire(engine).next_step(unknown).question
+    assert [i["linkId"] for i in asked["item"]] == first_ids + [item.id for item in expected.items]
+
+
+def bad(server, body):
+    response = httpx.post(server.url + NEXT, json=body)
+    assert response.status_code == 422 and response.headers["content-type"] == "application/fhir+json", response.text
+    OperationOutcome.model_validate(response.json())
+    return response.json()["issue"]
+
+
+def started(server, answers):
+    out = httpx.post(server.url + NEXT, json=START).json()
+    return {**out, "item": answers}
+
+
+def test_a_required_item_left_unanswered_is_refused_naming_it(server):
+    out = started(server, [{"linkId": "weeks_pregnant", "answer": [{"valueInteger": 30}]}])
+    out = httpx.post(server.url + NEXT, json=out).json()  # now asks lower_back_pain, which needs an answer
+    issues = bad(server, out)
+    assert any("lower_back_pain" in i["expression"][0] and "needs an answer" in i["diagnostics"] for i in issues)
+
+
+@pytest.mark.parametrize("change, expected", [
+    (lambda r: r.update(item=[{"linkId": "weeks_pregnant", "answer": [{"valueInteger": 77}]}]), "77 is out of range"),
+    (lambda r: r.update(item=[{"linkId": "weeks_pregnant", "answer": [{"valueString": "30"}]}]), "wrong type"),
+    (lambda r: r["contained"][0]["item"].append({"linkId": "leg_cramp", "type": "boolean", "text": "?"}), "'leg_cramp' is not a question"),
+    (lambda r: r["contained"][0].update(derivedFrom=["http://example.org/Questionnaire/phq-9"]), "this service adapts"),
+    (lambda r: r.update(questionnaire="#elsewhere"), "names no contained Questionnaire"),
+    (lambda r: r.update(resourceType="Observation"), "expected a QuestionnaireResponse"),
+])
+def test_a_bad_adaptive_response_gets_an_operation_outcome(server, change, expected):
+    response = httpx.post(server.url + NEXT, json=START).json()
+    change(response)
+    issues = bad(server, response)
+    assert any(expected in issue["diagnostics"] for issue in issues), issues

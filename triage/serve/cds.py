@@ -1,0 +1,165 @@
+"""CDS Hooks: a ``patient-view`` service that triages from a prefetched QuestionnaireResponse.
+
+The EHR calls the discovery endpoint to learn the service and its prefetch template
+(the patient's latest response to the triage Questionnaire), then calls the
+service on ``patient-view`` with that response prefetched. The answer is one card:
+``critical`` for emergency and urgent, ``warning`` for within 24 hours, ``info``
+otherwise, with the exact level in the summary, the reasons, advice and warning
+signs in the detail, and the guidelines behind the level in its ``source``.
+
+Missing or unusable prefetch gives 412 with an OperationOutcome: this service never
+fetches from the EHR's FHIR server itself, so without the answers it cannot triage.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .. import fhir
+from ..assessment import Assessment
+from ..knowledge import KnowledgeBase
+from ..urgency import Urgency
+from .problems import Problem, RequestProblem
+
+SERVICE_ID = "pregnancy-pain-triage"
+HOOK = "patient-view"
+PREFETCH_KEY = "questionnaireResponse"
+INDICATOR = {
+    Urgency.EMERGENCY: "critical",
+    Urgency.URGENT: "critical",
+    Urgency.WITHIN_24H: "warning",
+    Urgency.ROUTINE: "info",
+    Urgency.SELF_CARE: "info",
+}
+SUMMARY_LIMIT = 139  # the specification asks for under 140 characters
+
+
+class CdsRequest(BaseModel):
+    """The body of a CDS Hooks call (the fields this service reads; others are allowed)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    hook: str
+    hookInstance: str = Field(min_length=1)
+    context: dict[str, Any]
+    prefetch: dict[str, Any] | None = None
+    fhirServer: str | None = None
+
+
+def discovery(kb: KnowledgeBase) -> dict:
+    """The discovery document (``GET /cds-services``)."""
+    template = (f"QuestionnaireResponse?subject={{{{context.patientId}}}}&questionnaire={fhir.questionnaire_url(kb)}"
+                "&status=completed&_sort=-authored&_count=1")
+    return {"services": [{
+        "hook": HOOK,
+        "id": SERVICE_ID,
+        "title": "Pregnancy back pain, leg pain and leg cramps triage",
+        "description": (f"How urgently to seek care for back pain, leg pain or leg cramps in pregnancy, from the "
+                        f"patient's answers to the {kb.name} questionnaire (rules, not a diagnosis)."),
+        "prefetch": {PREFETCH_KEY: template},
+        "usageRequirements": (f"Prefetch the patient's latest completed QuestionnaireResponse to "
+                              f"{fhir.questionnaire_url(kb)} (as the resource or a searchset Bundle)."),
+    }]}
+
+
+def check_request(request: CdsRequest) -> str:
+    """The patient id of a valid ``patient-view`` call; :class:`RequestProblem` otherwise."""
+    if request.hook != HOOK:
+        raise RequestProblem(400, "wrong hook", [Problem(f"hook: this service answers {HOOK!r}, not {request.hook!r}", "hook")])
+    missing = [name for name in ("userId", "patientId") if not isinstance(request.context.get(name), str)
+               or not request.context.get(name)]
+    if missing:
+        raise RequestProblem(400, "invalid context", [
+            Problem(f"context.{name}: {HOOK} needs it, as a string", f"context.{name}") for name in missing])
+    return request.context["patientId"]
+
+
+def prefetched_response(request: CdsRequest, patient_id: str) -> Mapping:
+    """The QuestionnaireResponse the prefetch holds, or None when the patient has none (an empty Bundle).
+
+    412 with an OperationOutcome when the prefetch is missing, of the wrong kind, or
+    for another patient.
+    """
+    value = (request.prefetch or {}).get(PREFETCH_KEY)
+    if value is None:
+        raise _precondition(f"prefetch.{PREFETCH_KEY} is missing: send the patient's QuestionnaireResponse "
+                            "(this service does not query the FHIR server)")
+    if not isinstance(value, Mapping):
+        raise _precondition(f"prefetch.{PREFETCH_KEY} must be a QuestionnaireResponse or a Bundle")
+    if value.get("resourceType") == "Bundle":
+        found = [e.get("resource") for e in value.get("entry") or [] if isinstance(e, Mapping)
+                 and isinstance(e.get("resource"), Mapping) and e["resource"].get("resourceType") == "QuestionnaireResponse"]
+        if not found:
+            return None
+        # The template sorts by -authored; sort again in case the EHR did not.
+        value = max(found, key=lambda r: str(r.get("authored") or ""))
+    if value.get("resourceType") != "QuestionnaireResponse":
+        raise _precondition(f"prefetch.{PREFETCH_KEY} is a {value.get('resourceType')!r}, not a QuestionnaireResponse")
+    subject = value.get("subject")
+    reference = subject.get("reference") if isinstance(subject, Mapping) else None
+    if isinstance(reference, str) and reference.split("/_history")[0].rsplit("/", 2)[-2:] != ["Patient", patient_id]:
+        raise _precondition(f"prefetch.{PREFETCH_KEY}: the response is about {reference!r}, "
+                            f"not the patient in context (Patient/{patient_id})")
+    return value
+
+
+def cards(assessment: Assessment, kb: KnowledgeBase) -> dict:
+    """The CDS Hooks response for an assessment: one card."""
+    level = assessment.urgency
+    return {"cards": [{
+        "summary": summary(assessment),
+        "indicator": INDICATOR[level],
+        "detail": detail(assessment),
+        "source": {
+            "label": source_label(assessment, kb),
+            "topic": {"system": fhir.URGENCY_SYSTEM, "code": level.value, "display": level.label},
+        },
+    }]}
+
+
+def summary(assessment: Assessment) -> str:
+    """The level, exactly, then the action, cut to fit the under 140 characters a summary may have."""
+    text = f"Pregnancy pain triage: {assessment.urgency.value}. {assessment.action}"
+    if len(text) <= SUMMARY_LIMIT:
+        return text
+    return text[: SUMMARY_LIMIT - 1].rsplit(" ", 1)[0] + "…"
+
+
+def detail(assessment: Assessment) -> str:
+    """The whole result as GitHub-flavoured markdown, action first."""
+    lines = [f"**{assessment.urgency.label}** (`{assessment.urgency.value}`): {assessment.action}", ""]
+    if assessment.red_flags:
+        lines += ["**Warning signs found**", ""] + [f"- {f.reason}" for f in assessment.red_flags] + [""]
+    if assessment.causes:
+        lines += ["**Likely causes**", ""]
+        for cause in assessment.causes:
+            because = ", ".join(e.describe() for e in cause.evidence) or "the answers given"
+            lines.append(f"- {cause.label} (`{cause.urgency.value}`): because {because}")
+        lines.append("")
+    if assessment.advice:
+        lines += ["**What to do**", ""] + [f"- {a.text}" for a in assessment.advice] + [""]
+    if assessment.unanswered_red_flags:
+        lines += ["**Warning signs not answered** (unknown, so not ruled out)", ""]
+        lines += [f"- {q.text}" for q in assessment.unanswered_red_flags] + [""]
+    lines += ["**Seek help if**", ""] + [f"- {t}" for t in assessment.worsening_advice] + [""]
+    lines.append(f"_{assessment.disclaimer}_")
+    return "\n".join(lines)
+
+
+def source_label(assessment: Assessment, kb: KnowledgeBase) -> str:
+    """The guidelines behind the level (the rules that set it), and the knowledge base."""
+    at_level = [r for r in assessment.fired_rules if r.urgency is assessment.urgency] or assessment.fired_rules
+    references: list[str] = []
+    for rule in at_level:
+        for source in rule.sources:
+            cited = source.reference or (f"source document {source.document}" if source.document else None)
+            if cited and cited not in references:
+                references.append(cited)
+    base = f"triage knowledge base {kb.name} {kb.version}"
+    return f"{'; '.join(references)} ({base})" if references else base
+
+
+def _precondition(message: str) -> RequestProblem:
+    return RequestProblem(412, "prefetch missing or invalid", [Problem(message, f"prefetch.{PREFETCH_KEY}")], fhir=True)

@@ -1,0 +1,109 @@
+"""Errors as the client reads them: JSON naming each field, or a FHIR OperationOutcome.
+
+Nothing here ever puts a traceback or an exception's internals in a response: a
+request that cannot be answered gets a status (400, 412, 413, 422) and one line per
+problem, each naming the field (or FHIR linkId) it is about.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+
+from starlette.responses import Response
+
+from ..errors import CaseError
+
+FHIR_JSON = "application/fhir+json"
+
+# CaseError problems read "field 'x': ..." (cases) or "linkId 'x': ..." (FHIR responses).
+_NAMED = re.compile(r"^(?:field|linkId) '([^']+)'")
+_FHIR_CODES = {400: "structure", 404: "not-found", 412: "required", 413: "too-long", 422: "invalid"}
+# A problem quotes the value it is about: a long value is cut, and a body with
+# thousands of problems gets the first ones and a count.
+MAX_MESSAGE = 300
+MAX_PROBLEMS = 50
+
+
+@dataclass
+class Problem:
+    """One thing wrong with a request, and the field it is about (None: the whole body)."""
+
+    message: str
+    field: str | None = None
+
+
+@dataclass
+class RequestProblem(Exception):
+    """A request the server will not answer with a result; ``status`` is 4xx."""
+
+    status: int
+    error: str
+    problems: list[Problem] = field(default_factory=list)
+    fhir: bool = False  # answer with an OperationOutcome
+
+    def __str__(self) -> str:
+        return self.error
+
+
+def from_case_error(error: CaseError, fhir: bool = False, status: int = 422) -> RequestProblem:
+    """A :class:`~triage.CaseError` as a 422 naming each field."""
+    problems = []
+    for line in error.problems:
+        named = _NAMED.match(line)
+        problems.append(Problem(line, named.group(1) if named else None))
+    return RequestProblem(status, "invalid answers", problems, fhir)
+
+
+def from_validation_errors(errors, fhir: bool = False) -> RequestProblem:
+    """pydantic or FastAPI validation errors: 400 for a body that is not JSON, else 422."""
+    problems = []
+    status = 422
+    for item in errors:
+        loc = [str(part) for part in item.get("loc", ()) if part != "body"]
+        if item.get("type") == "json_invalid":
+            status = 400
+            reason = (item.get("ctx") or {}).get("error", "")
+            problems.append(Problem(f"the body is not valid JSON{': ' + str(reason) if reason else ''}"))
+            continue
+        name = ".".join(loc) or None
+        message = str(item.get("msg", "invalid")).removeprefix("Value error, ")
+        problems.append(Problem(f"{name}: {message}" if name else message, name))
+    error = "the body is not valid JSON" if status == 400 else "invalid request"
+    return RequestProblem(status, error, problems, fhir)
+
+
+def _capped(problems: list[Problem]) -> list[Problem]:
+    kept = [Problem(p.message if len(p.message) <= MAX_MESSAGE else p.message[: MAX_MESSAGE - 1] + "…",
+                    p.field if p.field is None or len(p.field) <= 100 else p.field[:99] + "…")
+            for p in problems[:MAX_PROBLEMS]]
+    if len(problems) > MAX_PROBLEMS:
+        kept.append(Problem(f"... and {len(problems) - MAX_PROBLEMS} more problems"))
+    return kept
+
+
+def response(problem: RequestProblem) -> Response:
+    """The response for ``problem``: JSON ``{"error", "problems"}`` or an OperationOutcome."""
+    problem.problems = _capped(problem.problems)
+    if problem.fhir:
+        return Response(json.dumps(operation_outcome(problem)), problem.status, media_type=FHIR_JSON)
+    body = {"error": problem.error, "problems": [{"field": p.field, "message": p.message} for p in problem.problems]}
+    return Response(json.dumps(body), problem.status, media_type="application/json")
+
+
+def operation_outcome(problem: RequestProblem) -> dict:
+    """``problem`` as a FHIR R4 OperationOutcome: one issue per problem, the linkId in ``expression``."""
+    code = _FHIR_CODES.get(problem.status, "processing")
+    issues = []
+    for item in problem.problems or [Problem(problem.error)]:
+        issue = {"severity": "error", "code": code, "diagnostics": item.message}
+        if item.field:
+            issue["expression"] = [f"QuestionnaireResponse.item.where(linkId='{item.field}')"
+                                   if problem.fhir and _is_link_id(item.field) else item.field]
+        issues.append(issue)
+    return {"resourceType": "OperationOutcome", "issue": issues}
+
+
+def _is_link_id(name: str) -> bool:
+    return re.fullmatch(r"[a-z][a-z0-9_]*", name) is not None
