@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import click
 
-from ..errors import TriageError
 from .app import State, main
 
 
@@ -31,10 +30,7 @@ def serve(state: State, host: str, port: int, workers: int, cors: tuple[str, ...
     except ImportError as error:
         raise click.ClickException(
             f'triage serve needs the serve extra: pip install "triage[serve]" ({error.name} is missing)') from None
-    try:
-        kb = state.knowledge_base  # loaded and checked here: a broken one is one clear error, before any worker
-    except TriageError as error:
-        raise click.ClickException(str(error)) from None
+    kb = state.knowledge_base  # loaded and checked here: a broken one is one clear error (exit 1), before any worker
     config = ServeConfig(
         rules_dir=str(state.rules_dir) if state.rules_dir else None,
         packs=state.packs,

@@ -23,9 +23,9 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
 
 from .. import fhir
+from ..checked import load_checked_knowledge_base
 from ..engine import Engine
 from ..errors import CaseError, TriageError
-from ..knowledge import load_knowledge_base
 from . import api
 from .adaptive import AdaptiveForm
 from .config import ServeConfig
@@ -44,7 +44,7 @@ def create_app(config: ServeConfig | None = None):
     attribute is the FastAPI application inside the safety layers.
     """
     config = config or ServeConfig()
-    kb = load_knowledge_base(config.rules_dir, config.packs)
+    kb = load_checked_knowledge_base(config.rules_dir, config.packs)  # fails closed, as every command does
     engine = Engine(kb)
 
     @contextlib.asynccontextmanager
