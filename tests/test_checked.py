@@ -154,3 +154,25 @@ def test_new_code_or_libraries_mean_a_new_cache_entry(kb, monkeypatch):
     assert cache_entry(kb) == before  # stable for the same code
     monkeypatch.setattr(checked, "_code_signature", lambda: "another version of triage")
     assert cache_entry(kb) != before
+
+
+@pytest.mark.parametrize("name", [".extra.yaml", "__extra.yaml"])
+def test_a_hidden_rule_file_is_refused_not_read_beside_the_digest(kb_copy, name):
+    # A hidden file is outside the digest: read, it could lower an urgency while the digest
+    # (and a cached check) still named the reviewed rules (hostile trial, issue 10).
+    before = triage.load_knowledge_base(kb_copy).sha256
+    (kb_copy / "core" / name).write_text(
+        "rules:\n  - id: stage_extra\n    title: x\n    when: {field: severe_headache_or_vision, equals: true}\n"
+        "    then: {derive: [before_20_weeks]}\n    sources: [{reference: x}]\n")
+    with pytest.raises(triage.KnowledgeBaseError, match="hidden rule file"):
+        triage.load_knowledge_base(kb_copy)
+    result = CliRunner().invoke(main, ["--rules", str(kb_copy), "assess", CASE])
+    assert result.exit_code == 1 and "hidden rule file" in result.output
+    (kb_copy / "core" / name).unlink()
+    assert triage.load_knowledge_base(kb_copy).sha256 == before
+
+
+def test_a_fifo_in_a_pack_is_refused_not_waited_on(kb_copy):
+    os.mkfifo(kb_copy / "safety" / "zz.yaml")
+    with pytest.raises(triage.KnowledgeBaseError, match="not a regular file"):
+        triage.load_knowledge_base(kb_copy)

@@ -230,3 +230,11 @@ def test_a_quoted_cell_may_span_lines():
 def test_a_cell_over_the_csv_modules_own_limit_is_read_within_ours():
     big = b"x" * 200_000
     assert rows(b"id,fever\n" + big + b",yes\n")[1] == (2, [big.decode(), "yes"])
+
+
+@pytest.mark.parametrize("text", ["fever: !!null true\n", "fever: !!bool no\n", "weeks_pregnant: !!str 30\n",
+                                  "!!map {fever: true}\n"])
+def test_a_yaml_tag_is_refused_because_it_changes_what_a_value_means(text):
+    # `!!null true` read a warning sign answered yes as unknown (hostile trial, issue 10).
+    with pytest.raises(CaseError, match="YAML tags"):
+        parse_yaml(text, "case.yaml")

@@ -196,7 +196,8 @@ def test_long_values_and_many_problems_are_cut_short(server):
     body = {"leg_cramps": "x" * 20000} | {f"extra_{n}": True for n in range(120)}
     response = post(server, "/assess", body)
     problems = response.json()["problems"]
-    assert response.status_code == 422 and len(problems) == 51 and problems[-1]["message"] == "... and 71 more problems"
+    # 121 problems: the first 20 (the library's cap, triage.CaseError.MAX_PROBLEMS) and a count
+    assert response.status_code == 422 and len(problems) == 21 and problems[-1]["message"] == "... and 101 more problems"
     assert all(len(p["message"]) <= 300 for p in problems) and len(response.content) < 10000
 
 

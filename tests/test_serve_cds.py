@@ -119,6 +119,28 @@ def test_a_searchset_bundle_gives_the_latest_response(server, kb, engine):
     assert "self_care" in card["summary"] and card["indicator"] == "info"
 
 
+@pytest.mark.parametrize("older, newer", [
+    ("2024-05-15T00:30:00+02:00", "2024-05-14T23:00:00Z"),  # text order would pick the older
+    ("2024-05-14T10:00:00Z", "2024-05-14T10:00:00.500Z"),
+])
+def test_the_latest_response_is_found_by_instant_not_by_text(server, kb, engine, older, newer):
+    # hostile trial (issue 10): comparing authored as text chose the older, reassuring answers
+    calm = {**response_for(kb, engine, {"leg_cramps": True, "night_cramps": True}), "authored": older}
+    breathless = {**response_for(kb, engine, {"breathless_or_chest_pain": True}), "authored": newer}
+    for entries in ([calm, breathless], [breathless, calm]):
+        bundle = {"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": r} for r in entries]}
+        [card] = call(server, hook_request(bundle)).json()["cards"]
+        assert "emergency" in card["summary"] and card["indicator"] == "critical"
+
+
+def test_several_responses_with_an_authored_that_is_not_an_instant_is_412(server, kb, engine):
+    one = {**response_for(kb, engine, {"leg_cramps": True}), "authored": "garbage"}
+    two = {**response_for(kb, engine, {"breathless_or_chest_pain": True}), "authored": "2024-05-14T10:00:00Z"}
+    bundle = {"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": one}, {"resource": two}]}
+    response = call(server, hook_request(bundle))
+    assert response.status_code == 412 and "cannot tell which is the latest" in response.text
+
+
 def test_no_response_on_record_gives_no_card(server):
     response = call(server, hook_request({"resourceType": "Bundle", "type": "searchset", "total": 0}))
     assert response.status_code == 200 and response.json() == {"cards": []}

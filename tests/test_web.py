@@ -18,6 +18,7 @@ import pytest
 import serving
 
 webdriver = pytest.importorskip("selenium.webdriver")
+from selenium.common.exceptions import StaleElementReferenceException  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
@@ -67,7 +68,9 @@ class Page:
         self.wait_for_screen()
 
     def wait(self, condition, timeout=10):
-        return WebDriverWait(self.driver, timeout).until(lambda d: condition())
+        # The page re-renders a screen in place: an element read mid-render is stale, so try again.
+        return WebDriverWait(self.driver, timeout, ignored_exceptions=[StaleElementReferenceException]).until(
+            lambda d: condition())
 
     def visible(self, element_id) -> bool:
         return self.driver.find_element(By.ID, element_id).is_displayed()

@@ -15,6 +15,7 @@ Every problem is reported with the file, the rule id and the field.
 from __future__ import annotations
 
 import os
+import stat
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -290,6 +291,7 @@ def load_knowledge_base(path: str | os.PathLike | None = None, packs: list[str] 
         files = sorted(pack_dir.glob("*.yaml")) if pack_dir.is_dir() else []
         if not files:
             problems.append(f"{pack_dir}: pack {pack!r} has no rule files")
+        files = [file for file in files if _rule_file_problem(file, root, problems)]
         for file in files:
             rule_file = _load_model(file, RuleFile, problems)
             if rule_file is None:
@@ -443,6 +445,28 @@ def _rel(path: Path, root: Path) -> str:
 def read_yaml(path: Path) -> Any:
     """Read a YAML file with the strict reader (:mod:`triage.reading`); raises :class:`CaseError` naming the line."""
     return parse_yaml(decode(read_bytes(path, KNOWLEDGE_BASE_BYTES), display_name(path)), display_name(path), aliases=True)
+
+
+def _rule_file_problem(file: Path, root: Path, problems: list[str]) -> bool:
+    """Whether a pack's ``*.yaml`` entry may be read as a rule file; if not, the problem is listed.
+
+    A hidden or ``__`` file is outside the digest (:mod:`triage.provenance`), so rules in it
+    would change results while the digest still named the reviewed rules: refused, not
+    read. A FIFO or device would block or never end: refused before it is opened.
+    """
+    if file.name.startswith((".", "__")):
+        problems.append(f"{_rel(file, root)}: a hidden rule file (its name starts with '.' or '__') is outside the "
+                        "knowledge base's digest: rename it or remove it")
+        return False
+    try:
+        regular = stat.S_ISREG(file.stat().st_mode)
+    except OSError as error:
+        problems.append(f"{_rel(file, root)}: cannot read it: {error.strerror}")
+        return False
+    if not regular:
+        problems.append(f"{_rel(file, root)}: not a regular file")
+        return False
+    return True
 
 
 def _load_model(path: Path, model: type[BaseModel], problems: list[str]):

@@ -338,7 +338,7 @@ class _YamlRefused(ValueError):
 
 
 def _yaml_events_check(text: str, source: str, aliases: bool) -> None:
-    """One pass over the YAML events, before anything is built: refuse deep nesting, and aliases.
+    """One pass over the YAML events, before anything is built: refuse tags, deep nesting, and aliases.
 
     With ``aliases`` (knowledge-base files, which tools such as ``yaml.safe_dump``
     write with anchors), an alias is allowed, but what the document expands to is
@@ -350,6 +350,12 @@ def _yaml_events_check(text: str, source: str, aliases: bool) -> None:
     sizes: dict[str, int] = {}
     open_anchors: list[tuple[str | None, int]] = []
     for event in yaml.parse(text, Loader=_StrictLoader):
+        if getattr(event, "tag", None) is not None:
+            # An explicit tag changes what a written value means: `!!null true` would turn a
+            # warning sign answered yes into "unknown" without a word. Nothing here needs one.
+            line = event.start_mark.line + 1 if event.start_mark else None
+            raise CaseError([f"YAML tags ({event.tag.replace('tag:yaml.org,2002:', '!!')}) are not allowed"],
+                            f"{source}, line {line}" if line else source)
         anchor = getattr(event, "anchor", None)
         if anchor is not None and not aliases:
             line = event.start_mark.line + 1 if event.start_mark else None

@@ -13,6 +13,8 @@ fetches from the EHR's FHIR server itself, so without the answers it cannot tria
 
 from __future__ import annotations
 
+import datetime
+import re
 from typing import Any, Mapping
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -93,8 +95,12 @@ def prefetched_response(request: CdsRequest, patient_id: str) -> Mapping:
                  and isinstance(e.get("resource"), Mapping) and e["resource"].get("resourceType") == "QuestionnaireResponse"]
         if not found:
             return None
-        # The template sorts by -authored; sort again in case the EHR did not.
-        value = max(found, key=lambda r: str(r.get("authored") or ""))
+        # The template sorts by -authored; sort again in case the EHR did not, as instants: text
+        # order puts 00:30+02:00 after 23:00Z the day before, and would pick the older answers.
+        if len(found) > 1:
+            value = max(found, key=_authored_instant)
+        else:
+            value = found[0]
     if value.get("resourceType") != "QuestionnaireResponse":
         raise _precondition(f"prefetch.{PREFETCH_KEY} is a {value.get('resourceType')!r}, not a QuestionnaireResponse")
     subject = value.get("subject")
@@ -103,6 +109,26 @@ def prefetched_response(request: CdsRequest, patient_id: str) -> Mapping:
         raise _precondition(f"prefetch.{PREFETCH_KEY}: the response is about {reference!r}, "
                             f"not the patient in context (Patient/{patient_id})")
     return value
+
+
+_DATE_TIME = re.compile(r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})")
+
+
+def _authored_instant(response: Mapping) -> datetime.datetime:
+    """When a response was authored, as an instant; 412 when it is not a full dateTime with a zone.
+
+    Several responses are in the Bundle, so the latest must be known for certain: a date
+    alone, no time zone, or text that is not a dateTime cannot be ordered safely.
+    """
+    authored = response.get("authored")
+    match = _DATE_TIME.fullmatch(authored) if isinstance(authored, str) else None
+    if match is None:
+        raise _precondition(f"prefetch.{PREFETCH_KEY}: several responses, and authored {authored!r} is not a "
+                            "dateTime with a time zone (YYYY-MM-DDThh:mm:ss+zz:zz): cannot tell which is the latest")
+    seconds, fraction, zone = match.groups()
+    zone = "+00:00" if zone == "Z" else zone
+    instant = datetime.datetime.fromisoformat(f"{seconds}{zone}")
+    return instant + datetime.timedelta(microseconds=int((fraction or "0").ljust(6, "0")[:6]))
 
 
 def cards(assessment: Assessment, kb: KnowledgeBase) -> dict:

@@ -23,7 +23,7 @@ _FHIR_CODES = {400: "structure", 404: "not-found", 412: "required", 413: "too-lo
 # A problem quotes the value it is about: a long value is cut, and a body with
 # thousands of problems gets the first ones and a count.
 MAX_MESSAGE = 300
-MAX_PROBLEMS = 50
+MAX_PROBLEMS = CaseError.MAX_PROBLEMS  # one cap for the library and the server
 
 
 @dataclass
@@ -77,9 +77,11 @@ def from_validation_errors(errors, fhir: bool = False) -> RequestProblem:
 def _capped(problems: list[Problem]) -> list[Problem]:
     kept = [Problem(p.message if len(p.message) <= MAX_MESSAGE else p.message[: MAX_MESSAGE - 1] + "…",
                     p.field if p.field is None or len(p.field) <= 100 else p.field[:99] + "…")
-            for p in problems[:MAX_PROBLEMS]]
-    if len(problems) > MAX_PROBLEMS:
-        kept.append(Problem(f"... and {len(problems) - MAX_PROBLEMS} more problems"))
+            for p in problems]
+    # CaseError has already cut its list to MAX_PROBLEMS and a count (one more line): cut only
+    # a longer list, so that count is never counted again.
+    if len(kept) > MAX_PROBLEMS + 1:
+        kept = kept[:MAX_PROBLEMS] + [Problem(f"... and {len(kept) - MAX_PROBLEMS:,} more problems")]
     return kept
 
 
