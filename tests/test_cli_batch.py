@@ -356,3 +356,15 @@ def test_a_reader_that_stops_early_ends_the_batch_quietly_with_141(tmp_path, kb)
     process.stdout.close()  # as `| head -1` does
     assert process.wait(timeout=120) == 141
     assert process.stderr.read() == b""
+
+
+def test_the_output_may_not_be_an_input_or_a_case_file_in_an_input_directory(tmp_path):
+    # hostile trial (issue 10): -o an input replaced the cases being read, with exit 0
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text('{"id": "a", "leg_cramps": true}\n')
+    for output in (cases, tmp_path / "results.jsonl"):
+        result = CliRunner().invoke(main, ["batch", str(tmp_path if output != cases else cases), "-o", str(output)])
+        assert result.exit_code == 2 and "would replace the cases being read" in result.output
+    assert cases.read_text() == '{"id": "a", "leg_cramps": true}\n' and not (tmp_path / "results.jsonl").exists()
+    fine = CliRunner().invoke(main, ["batch", str(tmp_path), "-o", str(tmp_path / "results.txt")])
+    assert fine.exit_code == 0 and (tmp_path / "results.txt").read_text().count("\n") == 1

@@ -250,3 +250,21 @@ def test_batch_clean_removes_only_the_leftovers_of_dead_runs(tmp_path):
     assert result.exit_code == 0 and "1 leftover temporary file" in result.stderr
     assert not dead.exists() and live.exists()
     assert run("batch", "--clean").exit_code == 2
+
+
+def test_a_csv_row_of_empty_cells_is_a_case_and_a_blank_line_is_none(tmp_path):
+    # hostile trial (issue 10): the row "," vanished; records out must equal rows in
+    path = tmp_path / "e.csv"
+    path.write_text("id,breathless_or_chest_pain\n\n\na,yes\n,\n")
+    result = run("batch", path)
+    got = records(result)
+    assert [r["source"] for r in got] == [f"{path}:4", f"{path}:5"] and got[0]["urgency"] == "emergency"
+    assert got[1]["error"] is None and got[1]["urgency"] is not None
+
+
+@pytest.mark.parametrize("command", ["batch", "assess"])
+def test_an_enormous_max_input_size_is_a_usage_error_not_a_crash(tmp_path, command):
+    path = tmp_path / "c.json"
+    path.write_text('{"leg_cramps": true}')
+    result = CliRunner().invoke(main, [command, str(path), "--max-input-size", "8589934592G"])
+    assert result.exit_code == 2 and "largest size" in result.output and "Traceback" not in result.output

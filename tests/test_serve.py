@@ -360,3 +360,14 @@ def test_a_port_in_use_is_one_clear_error(server, workers):
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 1 and f"cannot listen on 127.0.0.1:{port}" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_lone_surrogate_or_a_huge_number_is_a_400_not_a_500(server):
+    # hostile trial (issue 10): a lone surrogate in the id gave 500 on /assess and /interview
+    for path, body in (("/assess", b'{"breathless_or_chest_pain": true, "id": "\\ud800"}'),
+                       ("/interview", b'{"answers": {"breathless_or_chest_pain": true, "id": "\\ud800"}}')):
+        response = httpx.post(server.url + path, content=body, headers={"content-type": "application/json"})
+        assert response.status_code == 400 and "lone surrogate" in response.text, (path, response.text)
+    huge = httpx.post(server.url + "/assess", content=b'{"weeks_pregnant": ' + b"9" * 5000 + b"}",
+                      headers={"content-type": "application/json"})
+    assert huge.status_code == 400 and "UTF-8" not in huge.text and "digit" in huge.text

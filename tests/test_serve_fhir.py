@@ -187,3 +187,14 @@ def test_a_bad_adaptive_response_gets_an_operation_outcome(server, change, expec
     change(response)
     issues = bad(server, response)
     assert any(expected in issue["diagnostics"] for issue in issues), issues
+
+
+def test_parameters_with_two_responses_are_refused_not_one_of_them_read(server):
+    # hostile trial (issue 10): the second, empty response was read and the emergency dropped
+    answered = {**START, "item": [{"linkId": "breathless_or_chest_pain", "answer": [{"valueBoolean": True}]}]}
+    for pair in ([answered, START], [START, answered]):
+        body = {"resourceType": "Parameters",
+                "parameter": [{"name": "questionnaire-response", "resource": r} for r in pair]}
+        response = httpx.post(server.url + NEXT, json=body)
+        assert response.status_code == 422 and "given 2 times" in response.text
+        assert response.json()["resourceType"] == "OperationOutcome"

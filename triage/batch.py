@@ -269,8 +269,8 @@ def read_csv(handle: IO[bytes], name: str, progress: Callable[[int], None] | Non
         where = f"{name}:{number}"
         if isinstance(row, str):
             yield Entry(where, ERROR, row)
-        elif not any(cell.strip() for cell in row):
-            continue
+        elif not row:
+            continue  # a blank line is no row; a row of empty cells (",,") is a case answered "don't know"
         elif header_problem:
             yield Entry(where, ERROR, f"not read: {header_problem}")
         elif len(row) != len(header):

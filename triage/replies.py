@@ -19,7 +19,7 @@ from .questions import Question
 
 YES = ("y", "yes")
 NO = ("n", "no")
-NONE_OF_THESE = ("n", "no", "none", "0")
+NONE_OF_THESE = ("n", "no", "none")  # not "0": one stray key must not answer every warning sign "no"
 HELP = "?"
 WHY = "why"
 SKIP = ("s", "")

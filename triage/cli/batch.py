@@ -6,6 +6,7 @@ import contextlib
 import os
 import sys
 import time
+from pathlib import Path
 
 import click
 
@@ -22,6 +23,7 @@ class ByteSize(click.ParamType):
 
     name = "size"
     UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3}
+    LARGEST = 1024**4
 
     def convert(self, value, param, ctx):
         if isinstance(value, int):
@@ -31,7 +33,30 @@ class ByteSize(click.ParamType):
         digits = text[: len(text) - len(unit)]
         if not (digits.isascii() and digits.isdigit()) or len(digits) > 15 or int(digits) < 1:
             self.fail(f"{value!r} is not a size such as 1000000, 64K, 16M or 1G", param, ctx)
-        return int(digits) * self.UNITS[unit]
+        size = int(digits) * self.UNITS[unit]
+        if size > self.LARGEST:  # past what a read or the csv module can take: an error, not a crash
+            self.fail(f"{value!r} is more than the largest size, 1024G", param, ctx)
+        return size
+
+
+CASE_SUFFIXES = (".json", ".jsonl", ".yaml", ".yml", ".csv")  # what a directory input reads
+
+
+def _output_among_inputs(output: str, inputs: tuple[str, ...]) -> str | None:
+    """Why ``output`` may not be written (it is an input, or inside an input directory), or None."""
+    target = Path(output).resolve()
+    for name in inputs:
+        if name == "-":
+            continue
+        given = Path(name)
+        with contextlib.suppress(OSError):
+            if target.exists() and given.is_file() and os.path.samefile(target, given):
+                return f"the input {name}"
+        with contextlib.suppress(OSError):
+            # a case file there would be read as input by this run or the next
+            if given.is_dir() and target.suffix.lower() in CASE_SUFFIXES and target.is_relative_to(given.resolve()):
+                return f"inside the input directory {name}"
+    return None
 
 
 @main.command()
@@ -91,6 +116,8 @@ def batch(state: State, inputs: tuple[str, ...], output: str | None, fmt: str, f
         raise click.UsageError("--workers and --dask exclude each other: the Dask cluster decides")
     if output == "":
         raise click.UsageError("-o needs a file name (leave it out to write to standard output)")
+    if output is not None and (clash := _output_among_inputs(output, inputs)):
+        raise click.UsageError(f"-o {output} is {clash}: writing it would replace the cases being read")
     if output is None and stdout_closed():
         raise OutputError("standard output is closed: give -o FILE, or do not close it (>&-)")
     if max_input is not None:

@@ -175,12 +175,13 @@ def _adaptive_item(item: dict) -> dict:
 
 def _response_in(body: Any) -> Mapping:
     if isinstance(body, Mapping) and body.get("resourceType") == "Parameters":
-        for parameter in body.get("parameter") or []:
-            if isinstance(parameter, Mapping) and parameter.get("name") == "questionnaire-response":
-                body = parameter.get("resource")
-                break
-        else:
-            raise _invalid("Parameters: no parameter 'questionnaire-response'", "parameter")
+        given = [p.get("resource") for p in body.get("parameter") or []
+                 if isinstance(p, Mapping) and p.get("name") == "questionnaire-response"]
+        if not given:
+            raise _invalid("Parameters: no parameter 'questionnaire-response'", None)
+        if len(given) > 1:  # which one holds the answers? Taking either could drop an emergency answer
+            raise _invalid(f"Parameters: 'questionnaire-response' given {len(given)} times; send it once", None)
+        body = given[0]
     if not isinstance(body, Mapping) or body.get("resourceType") != "QuestionnaireResponse":
         kind = body.get("resourceType") if isinstance(body, Mapping) else type(body).__name__
         raise _invalid(f"expected a QuestionnaireResponse (or Parameters holding one), not {kind}", "resourceType")

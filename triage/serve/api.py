@@ -80,7 +80,14 @@ async def read_json(request: Request, fhir_errors: bool = False) -> Any:
     """
     body = await request.body()  # read once by Starlette, and kept: FastAPI's own parsing reads the same bytes
     try:
-        return json.loads(body, object_pairs_hook=_unique_keys)
+        value = json.loads(body, object_pairs_hook=_unique_keys)
+        # A lone surrogate ("\ud800") parses, but is no text: refused here, as the strict
+        # reader refuses it in files, not left to fail (500) when the answer is written.
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+        return value
+    except UnicodeEncodeError:
+        raise RequestProblem(400, "the body is not valid JSON", [Problem(
+            "the body is not valid JSON: a lone surrogate such as \\ud800 is not text")], fhir_errors) from None
     except _DuplicateKey as duplicate:
         key = str(duplicate)
         raise RequestProblem(422, "invalid request", [Problem(
@@ -90,7 +97,8 @@ async def read_json(request: Request, fhir_errors: bool = False) -> Any:
                              fhir_errors) from None
     except ValueError as error:  # JSONDecodeError, and UnicodeDecodeError for bytes that are not UTF-8
         where = f" (line {error.lineno}, column {error.colno})" if hasattr(error, "lineno") else ""
-        reason = getattr(error, "msg", "not UTF-8 text")
+        reason = getattr(error, "msg", None) or ("not UTF-8 text" if isinstance(error, UnicodeDecodeError)
+                                                 else str(error)[:200])  # e.g. a number of 4,300+ digits
         raise RequestProblem(400, "the body is not valid JSON",
                              [Problem(f"the body is not valid JSON: {reason}{where}")], fhir_errors) from None
 
