@@ -757,3 +757,18 @@ def test_assess_many_takes_responses_among_plain_cases():
     case, _ = read_single_case(str(EXAMPLE_QR_CASE))
     first, second = triage.assess_many([response, case], workers=1)
     assert first == second and first.case_id == "night-cramps-31w"
+
+
+@pytest.mark.parametrize("response, expected", [
+    ({"resourceType": "QuestionnaireResponse", "contained": [{"resourceType": "QuestionnaireResponse", "item": [
+        {"linkId": "breathless_or_chest_pain", "answer": [{"valueBoolean": True}]}]}]}, "inside another is not read"),
+    ({"resourceType": "QuestionnaireResponse", "modifierExtension": [{"url": "urn:x", "valueBoolean": True}]},
+     "QuestionnaireResponse: modifierExtension"),
+    ({"resourceType": "QuestionnaireResponse", "item": [{"linkId": "breathless_or_chest_pain", "answer": [
+        {"valueBoolean": False, "modifierExtension": [{"url": "urn:negate", "valueBoolean": True}]}]}]},
+     "answer: modifierExtension"),
+])
+def test_answers_that_would_be_ignored_or_changed_by_a_modifier_are_refused(response, expected):
+    # hostile trial (issue 10): a contained response's answers and unknown modifiers were ignored
+    with pytest.raises(triage.CaseError, match=expected):
+        triage.assess(response)

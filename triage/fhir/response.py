@@ -49,6 +49,12 @@ def case_from_questionnaire_response(resource: Mapping, kb: KnowledgeBase, sourc
     case_id = str(case_id) if case_id is not None else None
 
     problems: list[str] = []
+    _refuse_modifiers(resource, "QuestionnaireResponse", problems)
+    contained = resource.get("contained")
+    if isinstance(contained, list) and any(isinstance(r, Mapping) and r.get("resourceType") == "QuestionnaireResponse"
+                                           for r in contained):
+        # its answers would not be read: say so rather than assess without them
+        problems.append("contained: a QuestionnaireResponse inside another is not read; send its answers as the response")
     if resource.get("status") == "entered-in-error":
         problems.append("status is entered-in-error: these answers were withdrawn")
     canonical = resource.get("questionnaire")
@@ -70,6 +76,13 @@ MAX_ITEM_DEPTH = 16  # our questionnaire nests items 2 deep
 
 # The elements FHIR R4 defines for a QuestionnaireResponse, its items and their answers.
 # A primitive element may carry its extensions under "_" + its name.
+def _refuse_modifiers(element: Mapping, where: str, problems: list[str]) -> None:
+    """A modifierExtension changes what its element means (it could negate an answer), and
+    triage understands none: FHIR says such an element must be refused, not read."""
+    if element.get("modifierExtension"):
+        problems.append(f"{where}: modifierExtension: not understood, so this cannot be read safely")
+
+
 _RESOURCE_BASE = {"resourceType", "id", "meta", "implicitRules", "language", "text", "contained", "extension",
                   "modifierExtension"}
 _RESPONSE_ELEMENTS = _RESOURCE_BASE | {"identifier", "basedOn", "partOf", "questionnaire", "status", "subject",
@@ -117,11 +130,14 @@ class _ResponseReader:
         if unknown:
             self.problems.append(f"linkId {quoted(linkid)}: field {quoted(unknown[0])}: not an element of an item")
             return
+        _refuse_modifiers(item, f"linkId {quoted(linkid)}", self.problems)
         for answer in item.get("answer") or [] if isinstance(item.get("answer"), list) else []:
             bad = _unknown_keys(answer, _ANSWER_ELEMENTS) if isinstance(answer, Mapping) else []
             if bad:
                 self.problems.append(f"linkId {quoted(linkid)}: answer: field {quoted(bad[0])}: not an element of an answer")
                 return
+            if isinstance(answer, Mapping):
+                _refuse_modifiers(answer, f"linkId {quoted(linkid)}: answer", self.problems)
         answers = item.get("answer") or []
         if not isinstance(answers, list):
             self.problems.append(f"linkId {linkid!r}: answer must be a list")
