@@ -192,7 +192,9 @@ def test_dask_cluster_gives_the_same_records(tmp_path, kb):
 
 
 def test_an_output_file_that_cannot_be_written_is_a_clear_error(tmp_path):
-    result = CliRunner().invoke(main, ["batch", str(tmp_path), "-o", str(tmp_path / "no" / "such" / "out.jsonl")])
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "c.jsonl").write_text('{"leg_cramps": true}\n')
+    result = CliRunner().invoke(main, ["batch", str(tmp_path / "in"), "-o", str(tmp_path / "no" / "such" / "out.jsonl")])
     assert result.exit_code == 3
     assert "cannot write the output file" in result.output and "Traceback" not in result.output
 

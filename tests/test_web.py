@@ -214,6 +214,23 @@ def test_going_back_shows_the_answers_again_and_a_changed_answer_counts(browser,
     assert page.console_errors() == []
 
 
+def test_a_yes_survives_none_of_these_and_an_unticked_warning_sign_is_dont_know(browser, server):
+    # new-user trial: "I have none of these" turned a ticked Yes into No, and a lone Yes could
+    # not be sent until all 19 warning signs were answered
+    page = Page(browser, server.url)
+    browser.find_element(By.ID, "q-breathless_or_chest_pain-yes").click()
+    browser.find_element(By.ID, "none-of-these").click()
+    assert browser.find_element(By.ID, "q-breathless_or_chest_pain-yes").is_selected()
+    assert browser.find_element(By.ID, "q-fever-no").is_selected()
+    assert "stay Yes" in browser.find_element(By.ID, "problems").text
+    page.next()
+    assert page.level() == "Emergency (emergency)"
+    page = Page(browser, server.url)  # again, ticking only the one warning sign
+    browser.find_element(By.ID, "q-breathless_or_chest_pain-yes").click()
+    page.next()
+    assert page.level() == "Emergency (emergency)"
+
+
 def test_every_control_is_labelled_and_the_page_fits_a_phone(browser, server):
     Page(browser, server.url)  # the first screen, at phone size
     unlabelled = browser.execute_script("""

@@ -133,10 +133,18 @@
     if (group && items.every((item) => item.type === "boolean")) {
       const none = el("button", { type: "button", className: "secondary", id: "none-of-these" }, "I have none of these");
       none.addEventListener("click", () => {
-        for (const item of items) document.getElementById(`q-${item.id}-no`).checked = true;
+        // Only the items not yet answered become No: a Yes already ticked is never overwritten.
+        const yes = [];
+        for (const item of items) {
+          const picked = document.querySelector(`input[name="q-${item.id}"]:checked`);
+          if (!picked) document.getElementById(`q-${item.id}-no`).checked = true;
+          else if (picked.value === "yes") yes.push(item.text);
+        }
+        if (yes.length) showProblems([`You answered Yes to: ${yes.join(" ")} Those stay Yes; the others are now No.`]);
         $("next").focus();
       });
       fieldset.append(el("p", {}, none));
+      fieldset.append(el("p", { className: "hint" }, "Anything you leave unticked counts as \"I don't know\", never as No."));
     }
     items.forEach((item) => fieldset.append(renderItem(item, group)));
     const more = step.remaining > items.length ? `, up to ${step.remaining - items.length} more after this` : "";
@@ -150,7 +158,7 @@
     $("progress").scrollIntoView({ block: "start" });
   }
 
-  function collect(items) {
+  function collect(items, group) {
     const values = {};
     const problems = [];
     for (const item of items) {
@@ -168,7 +176,9 @@
         continue;
       }
       const picked = document.querySelector(`input[name="${name}"]:checked`);
-      if (!picked) {
+      if (!picked && group && !item.required) {
+        values[item.id] = null;  // left unticked on a list: don't know, never no
+      } else if (!picked) {
         problems.push(`${item.text} Please choose an answer${item.required ? "" : " (or Don't know)"}.`);
       } else if (picked.value === "unknown") {
         values[item.id] = null;
@@ -191,7 +201,7 @@
   async function submitScreen(event) {
     event.preventDefault();
     const items = itemsOf(state.step.question);
-    const { values, problems } = collect(items);
+    const { values, problems } = collect(items, state.step.question.kind === "group");
     if (problems.length) { showProblems(problems); return; }
     const entry = { ids: Object.keys(values), values, acknowledged: state.acknowledged, details: state.details };
     const before = { ...state.answers };
