@@ -17,12 +17,14 @@ def answer(question):
 def consistent(case: dict) -> dict:
     """``case`` with the answers the case model refuses together made to agree.
 
-    The trimester follows the weeks, and no amount of bleeding beside "no bleeding".
+    The trimester follows the weeks, and no follow-up (an amount of bleeding, night cramps)
+    beside the denial of its finding ("no bleeding", "no leg cramps"): triage.case.FOLLOW_UPS.
     """
-    from triage.case import trimester_for_weeks
+    from triage.case import FOLLOW_UPS, trimester_for_weeks
 
     if case.get("weeks_pregnant") is not None and "trimester" in case:
         case["trimester"] = trimester_for_weeks(case["weeks_pregnant"])
-    if case.get("vaginal_bleeding") is False:
-        case.pop("bleeding_amount", None)
+    for follow_up, (finding, denial) in FOLLOW_UPS.items():
+        if case.get(finding) == denial:
+            case.pop(follow_up, None)
     return case

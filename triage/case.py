@@ -27,9 +27,13 @@ def trimester_for_weeks(weeks: int) -> int:
 
 
 # A follow-up question and the answer to its finding that rules it out: no amount of
-# bleeding beside "no bleeding". A case giving both is refused; with the finding denied,
+# bleeding beside "no bleeding", no night cramps beside "no leg cramps". A case giving both is refused; with the finding denied,
 # the follow-up is neither asked nor listed as an unanswered warning sign.
-FOLLOW_UPS: dict[str, tuple[str, Any]] = {"bleeding_amount": ("vaginal_bleeding", False)}
+FOLLOW_UPS: dict[str, tuple[str, Any]] = {
+    "bleeding_amount": ("vaginal_bleeding", False),
+    "night_cramps": ("leg_cramps", False),  # no cramp questions after "no cramps"
+    "cramp_lasting_over_10_min": ("leg_cramps", False),
+}
 
 
 def ruled_out(answers: dict[str, Any]) -> set[str]:
@@ -61,7 +65,8 @@ class CaseBase(BaseModel):
         # guess which answer is wrong (the heavier reading could be an emergency).
         for field, (finding, denial) in FOLLOW_UPS.items():
             value = getattr(self, field, None)
-            if value is not None and getattr(self, finding, None) == denial:
+            # "no night cramps" beside "no leg cramps" agrees; only a finding contradicts
+            if value is not None and value is not False and getattr(self, finding, None) == denial:
                 raise ValueError(f"{field} {value!r} disagrees with {finding} {str(denial).lower()}")
         return self
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from typing import Iterator
 
+from .case import FOLLOW_UPS
 from .questions import Question
 
 
@@ -14,7 +15,7 @@ def random_cases(questions: list[Question], count: int, seed: int = 0, id_prefix
     Each question is answered with probability 1/2; a yes-or-no answer is yes with
     probability 0.3; numbers and choices are uniform; when weeks are answered the
     trimester is left out, so the two never disagree (nor does an amount of bleeding
-    sit beside "no bleeding").
+    sit beside "no bleeding": triage.case.FOLLOW_UPS).
     """
     rnd = random.Random(seed)
     for number in range(count):
@@ -30,6 +31,7 @@ def random_cases(questions: list[Question], count: int, seed: int = 0, id_prefix
                 case[q.id] = rnd.choice(q.values)
         if "weeks_pregnant" in case:
             case.pop("trimester", None)
-        if case.get("vaginal_bleeding") is False:  # an amount of bleeding beside "no bleeding" is refused
-            case.pop("bleeding_amount", None)
+        for follow_up, (finding, denial) in FOLLOW_UPS.items():  # e.g. no bleeding amount beside "no bleeding"
+            if case.get(finding) == denial:
+                case.pop(follow_up, None)
         yield case
