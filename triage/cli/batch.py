@@ -39,11 +39,10 @@ class ByteSize(click.ParamType):
         return size
 
 
-CASE_SUFFIXES = (".json", ".jsonl", ".yaml", ".yml", ".csv")  # what a directory input reads
-
-
 def _output_among_inputs(output: str, inputs: tuple[str, ...]) -> str | None:
     """Why ``output`` may not be written (it is an input, or inside an input directory), or None."""
+    from ..batch import SUFFIXES  # what a directory input reads; here: keeps `triage --help` fast
+
     target = Path(output).resolve()
     for name in inputs:
         if name == "-":
@@ -54,7 +53,7 @@ def _output_among_inputs(output: str, inputs: tuple[str, ...]) -> str | None:
                 return f"the input {name}"
         with contextlib.suppress(OSError):
             # a case file there would be read as input by this run or the next
-            if given.is_dir() and target.suffix.lower() in CASE_SUFFIXES and target.is_relative_to(given.resolve()):
+            if given.is_dir() and target.suffix.lower() in SUFFIXES and target.is_relative_to(given.resolve()):
                 return f"inside the input directory {name}"
     return None
 
