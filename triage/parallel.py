@@ -18,6 +18,7 @@ import hashlib
 import multiprocessing
 import os
 import signal
+import sys
 import tempfile
 from collections import Counter, deque
 from concurrent.futures import ProcessPoolExecutor
@@ -278,10 +279,27 @@ def run_chunks(
             yield from _in_order(lambda chunk: pool.submit(_run_installed, chunk),
                                  _prepend(first, second, chunks), IN_FLIGHT * workers)
         except (BrokenProcessPool, BrokenPipeError) as error:  # a worker died, or died starting
+            _unblock_call_queue(pool)
             raise WorkerError(f"a worker process stopped unexpectedly (out of memory?): {error}") from None
         except BaseException:
             pool.shutdown(wait=False, cancel_futures=True)
             raise
+
+
+def _unblock_call_queue(pool: ProcessPoolExecutor) -> None:
+    """Let a broken pool shut down on Python 3.10 instead of hanging for ever.
+
+    When workers die with a chunk still being written to them, the pool's feeder
+    thread stays blocked on the full pipe and shutting the pool down waits for it
+    (CPython gh-94777). Python 3.11 and later close the pipe's reading end when a
+    pool breaks; on 3.10 this does it, which makes the blocked write fail and the
+    feeder thread end.
+    """
+    if sys.version_info >= (3, 11):
+        return
+    reader = getattr(getattr(pool, "_call_queue", None), "_reader", None)
+    if reader is not None:
+        reader.close()
 
 
 def _dask_failures() -> tuple[type[BaseException], ...]:
