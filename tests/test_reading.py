@@ -238,3 +238,20 @@ def test_a_yaml_tag_is_refused_because_it_changes_what_a_value_means(text):
     # `!!null true` read a warning sign answered yes as unknown (hostile trial, issue 10).
     with pytest.raises(CaseError, match="YAML tags"):
         parse_yaml(text, "case.yaml")
+
+
+def test_a_repeated_key_is_its_own_case_error_naming_the_key():
+    # The server tells a key given twice (422) from text that is not JSON (400) by this type.
+    from triage.errors import RepeatedKeyError
+
+    with pytest.raises(RepeatedKeyError) as raised:
+        parse_json('{"a": {"leg_cramps": true,\n "leg_cramps": false}}', "case.json")
+    assert raised.value.key == "leg_cramps" and raised.value.source == "case.json, line 2"
+    with pytest.raises(CaseError) as other:
+        parse_json('{"leg_cramps": tru}', "case.json")
+    assert not isinstance(other.value, RepeatedKeyError)
+
+
+def test_a_syntax_error_on_the_line_after_the_text_names_that_line():
+    with pytest.raises(CaseError, match=r"line 2, column 1"):
+        parse_json('{"weeks_pregnant": 31,\n', "case.json")

@@ -175,7 +175,8 @@ def test_a_bad_interview_request_is_refused_naming_the_field(server, body, field
     (b'{"leg_cramp": true}', 422, "leg_cramp", "did you mean 'leg_cramps'?"),
     (b'{"weeks_pregnant": 30, "trimester": 1}', 422, None, "disagrees"),
     (b'{"leg_cramps": true, "leg_cramps": false}', 422, "leg_cramps", "given twice"),  # never keep just one
-    (b"[" * 50000 + b"]" * 50000, 400, None, "nested too deeply"),
+    (b"[" * 50000 + b"]" * 50000, 400, None, "nested more than 64 levels deep"),
+    (b'{"weeks_pregnant": NaN}', 400, None, "NaN"),
 ])
 def test_bad_input_is_refused_naming_the_field(server, content, status, field, message):
     response = httpx.post(server.url + "/assess", content=content, headers={"content-type": "application/json"})

@@ -76,6 +76,21 @@ class CaseError(TriageError):
         return CaseError(self.problems, source or self.source, case_id or self.case_id)
 
 
+class RepeatedKeyError(CaseError):
+    """A mapping gives one key twice; ``key`` is that key.
+
+    Kept apart from other invalid input because the text itself is well formed
+    (the server answers 422 for it, 400 for text that is not JSON).
+    """
+
+    def __init__(self, problems: list[str], source: str | None = None, case_id: str | None = None, key: str = ""):
+        super().__init__(problems, source, case_id)
+        self.key = key
+
+    def __reduce__(self):
+        return (type(self), (self.problems, self.source, self.case_id, self.key))
+
+
 class AnswerError(TriageError):
     """A reply that is not an allowed answer; the message says what is allowed."""
 

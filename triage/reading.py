@@ -35,7 +35,7 @@ from typing import IO, Any
 
 import yaml
 
-from .errors import CaseError, TriageError
+from .errors import CaseError, RepeatedKeyError, TriageError
 from .text import quoted
 
 DEFAULT_MAX_INPUT_BYTES = 16 * 1024 * 1024
@@ -247,11 +247,14 @@ def parse_json(text: str, source: str) -> Any:
         if error.args[0].endswith("given more than once"):
             found = _json_scan(text)
             offset = found[0] if found else -1
-        elif error.needle:
+            where = _at(source, text, offset) if offset >= 0 else source
+            raise RepeatedKeyError([str(error)], where, key=error.needle or "") from None
+        if error.needle:
             offset = text.find(error.needle)
         raise CaseError([str(error)], _at(source, text, offset) if offset >= 0 else source) from None
     except json.JSONDecodeError as error:
-        where = f" (line {error.lineno}, column {error.colno})" if "\n" in text.strip() else f" (column {error.colno})"
+        multiline = error.lineno > 1 or "\n" in text.strip()
+        where = f" (line {error.lineno}, column {error.colno})" if multiline else f" (column {error.colno})"
         raise CaseError([f"not valid JSON: {error.msg}{where}"], source) from None
     except RecursionError:  # only past MAX_DEPTH, which the scan above refuses first
         raise CaseError([f"nested more than {MAX_DEPTH} levels deep"], source) from None

@@ -18,8 +18,9 @@ from starlette.responses import Response
 
 from .. import fhir
 from ..assessment import Assessment
-from ..errors import CaseError
+from ..errors import CaseError, RepeatedKeyError
 from ..questionnaire import Step
+from ..reading import decode, parse_json
 from ..urgency import Urgency
 from . import cds
 from .health import knowledge_base_digest
@@ -28,6 +29,7 @@ from .problems import FHIR_JSON, Problem, RequestProblem, from_case_error, from_
 
 router = APIRouter()
 JSON = "application/json"
+BODY = "the body"  # how messages name what was read
 
 
 class InterviewRequest(BaseModel):
@@ -59,48 +61,23 @@ def case_body_schema(kb) -> dict:
                                                          FHIR_JSON: {"schema": schema}}}}
 
 
-class _DuplicateKey(Exception):
-    pass
-
-
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict:
-    result = {}
-    for key, value in pairs:
-        if key in result:
-            raise _DuplicateKey(key)
-        result[key] = value
-    return result
-
-
 async def read_json(request: Request, fhir_errors: bool = False) -> Any:
-    """The request body as JSON, strictly: 400 when it is not JSON (naming the place), 422 for a key given twice.
+    """The request body as JSON, read by the strict reader every file goes through.
 
-    Python's JSON reader keeps the last of two equal keys; two answers to one
-    question would then lose one without a word, so that is refused instead.
+    Text that is not JSON (or not UTF-8, nested too deeply, a lone surrogate, a
+    number of hundreds of digits) is a 400 naming the place; a key given twice is a
+    422, because two answers to one question would otherwise lose one without a word.
     """
     body = await request.body()  # read once by Starlette, and kept: FastAPI's own parsing reads the same bytes
     try:
-        value = json.loads(body, object_pairs_hook=_unique_keys)
-        # A lone surrogate ("\ud800") parses, but is no text: refused here, as the strict
-        # reader refuses it in files, not left to fail (500) when the answer is written.
-        json.dumps(value, ensure_ascii=False).encode("utf-8")
-        return value
-    except UnicodeEncodeError:
-        raise RequestProblem(400, "the body is not valid JSON", [Problem(
-            "the body is not valid JSON: a lone surrogate such as \\ud800 is not text")], fhir_errors) from None
-    except _DuplicateKey as duplicate:
-        key = str(duplicate)
+        return parse_json(decode(body, BODY), BODY)
+    except RepeatedKeyError as error:
         raise RequestProblem(422, "invalid request", [Problem(
-            f"{key}: given twice in one object; send each key once", key)], fhir_errors) from None
-    except RecursionError:
-        raise RequestProblem(400, "the body is not valid JSON", [Problem("the body is nested too deeply")],
-                             fhir_errors) from None
-    except ValueError as error:  # JSONDecodeError, and UnicodeDecodeError for bytes that are not UTF-8
-        where = f" (line {error.lineno}, column {error.colno})" if hasattr(error, "lineno") else ""
-        reason = getattr(error, "msg", None) or ("not UTF-8 text" if isinstance(error, UnicodeDecodeError)
-                                                 else str(error)[:200])  # e.g. a number of 4,300+ digits
-        raise RequestProblem(400, "the body is not valid JSON",
-                             [Problem(f"the body is not valid JSON: {reason}{where}")], fhir_errors) from None
+            f"{error.key}: given twice in one object; send each key once", error.key or None)], fhir_errors) from None
+    except CaseError as error:
+        raise RequestProblem(400, "the body is not valid JSON", [
+            Problem(problem if problem.startswith("not valid JSON") else f"not valid JSON: {problem}")
+            for problem in error.problems], fhir_errors) from None
 
 
 @router.post("/assess", tags=["JSON API"], response_model=Assessment,
