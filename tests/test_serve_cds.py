@@ -155,6 +155,10 @@ def test_no_response_on_record_gives_no_card(server):
       "item": [{"linkId": "leg_cramps", "answer": [{"valueBoolean": True}]}]}, "not the patient in context"),
     ({"resourceType": "QuestionnaireResponse", "status": "completed", "subject": {"reference": "Patient/p1"},
       "item": [{"linkId": "weeks_pregnant", "answer": [{"valueInteger": 99}]}]}, "99 is out of range"),
+    ({"resourceType": "QuestionnaireResponse", "status": "completed",
+      "item": [{"linkId": "leg_cramps", "answer": [{"valueBoolean": True}]}]}, "has no subject.reference"),
+    ({"resourceType": "QuestionnaireResponse", "status": "completed", "subject": {"display": "Ms P One"},
+      "item": [{"linkId": "leg_cramps", "answer": [{"valueBoolean": True}]}]}, "has no subject.reference"),
 ])
 def test_missing_or_invalid_prefetch_is_412_with_an_operation_outcome(server, prefetch, expected):
     response = call(server, hook_request(prefetch))

@@ -81,8 +81,8 @@ def check_request(request: CdsRequest) -> str:
 def prefetched_response(request: CdsRequest, patient_id: str) -> Mapping:
     """The QuestionnaireResponse the prefetch holds, or None when the patient has none (an empty Bundle).
 
-    412 with an OperationOutcome when the prefetch is missing, of the wrong kind, or
-    for another patient.
+    412 with an OperationOutcome when the prefetch is missing, of the wrong kind, for
+    another patient, or names no patient.
     """
     value = (request.prefetch or {}).get(PREFETCH_KEY)
     if value is None:
@@ -105,7 +105,12 @@ def prefetched_response(request: CdsRequest, patient_id: str) -> Mapping:
         raise _precondition(f"prefetch.{PREFETCH_KEY} is a {value.get('resourceType')!r}, not a QuestionnaireResponse")
     subject = value.get("subject")
     reference = subject.get("reference") if isinstance(subject, Mapping) else None
-    if isinstance(reference, str) and reference.split("/_history")[0].rsplit("/", 2)[-2:] != ["Patient", patient_id]:
+    if not isinstance(reference, str):
+        # Without a subject the answers could be anyone's: a card from them could triage
+        # this patient on another person's answers.
+        raise _precondition(f"prefetch.{PREFETCH_KEY}: the response has no subject.reference, so it cannot be "
+                            f"confirmed to be about the patient in context (Patient/{patient_id})")
+    if reference.split("/_history")[0].rsplit("/", 2)[-2:] != ["Patient", patient_id]:
         raise _precondition(f"prefetch.{PREFETCH_KEY}: the response is about {reference!r}, "
                             f"not the patient in context (Patient/{patient_id})")
     return value
