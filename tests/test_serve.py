@@ -372,3 +372,19 @@ def test_a_lone_surrogate_or_a_huge_number_is_a_400_not_a_500(server):
     huge = httpx.post(server.url + "/assess", content=b'{"weeks_pregnant": ' + b"9" * 5000 + b"}",
                       headers={"content-type": "application/json"})
     assert huge.status_code == 400 and "UTF-8" not in huge.text and "digit" in huge.text
+
+
+@pytest.mark.parametrize("host, warned", [
+    ("127.0.0.1", False), ("localhost", False), ("::1", False), ("[::1]", False), ("127.0.0.2", False),
+    ("0.0.0.0", True), ("::", True), ("192.168.1.20", True), ("triage.example.org", True),
+])
+def test_serve_warns_when_other_machines_can_reach_it(monkeypatch, host, warned):
+    # Nothing listens: the server's start is replaced, so no test binds beyond 127.0.0.1.
+    from triage.serve import workers as server_workers
+
+    started = []
+    monkeypatch.setattr(server_workers, "check_port", lambda host, port: port)
+    monkeypatch.setattr(server_workers, "run", lambda host, port, workers, **options: started.append(host) or 0)
+    result = CliRunner().invoke(main, ["serve", "--host", host, "--port", "8123"])
+    assert result.exit_code == 0 and started == [host], result.output
+    assert ("other machines can reach this server" in result.stderr) is warned, result.stderr

@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 import click
 
 from .app import State, main
+
+
+def reachable_from_other_machines(host: str) -> bool:
+    """Whether listening on ``host`` takes connections from other machines (not loopback only)."""
+    if host == "localhost":
+        return False
+    try:
+        return not ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:  # a host name: it may resolve to any address
+        return True
 
 
 @main.command()
@@ -42,6 +54,11 @@ def serve(state: State, host: str, port: int, workers: int, cors: tuple[str, ...
         port = serving.check_port(host, port)
     except OSError as error:
         raise click.ClickException(f"cannot listen on {host}:{port}: {error.strerror}") from None
+    if reachable_from_other_machines(host):
+        # There is no authentication and no TLS: answers about a pregnancy would cross the
+        # network in clear text, and anyone who can reach the port can use the service.
+        click.echo(f"warning: listening on {host}: other machines can reach this server, which has no "
+                   "authentication and no TLS; put it behind a reverse proxy that adds both", err=True)
     click.echo(f"triage serving on http://{host}:{port}/ ({workers} worker{'s' if workers > 1 else ''}, "
                f"knowledge base {kb.name} {kb.version}); Ctrl-C stops it", err=True)
     status = serving.run(
