@@ -248,6 +248,10 @@
     return question ? `${question.text} ${value}` : `${evidence.field}: ${value}`;
   }
 
+  function questions(count) {
+    return `${count} more question${count === 1 ? "" : "s"}`;
+  }
+
   function section(title, items) {
     if (!items.length) return [];
     return [el("h3", {}, title), el("ul", {}, ...items)];
@@ -260,10 +264,10 @@
     $("result-action").textContent = a.action;
     $("stopped").hidden = !step.stopped_early;
     $("stopped-text").textContent = step.stopped_early
-      ? `That needs action now: do what it says above. Up to ${step.remaining} more questions can complete the picture.` : "";
+      ? `That needs action now: do what it says above. Up to ${questions(step.remaining)} can complete the picture.` : "";
     $("go-on").hidden = !step.stopped_early;
     $("details").hidden = !(step.more_details > 0);
-    $("details").textContent = `Answer ${step.more_details} more questions about habits (optional)`;
+    $("details").textContent = `Answer ${questions(step.more_details)} about habits (optional)`;
     $("change").disabled = state.history.length === 0;
     const body = [
       ...section("Warning signs found", a.red_flags.map((f) => el("li", {}, f.reason))),
