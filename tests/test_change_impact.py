@@ -96,7 +96,8 @@ def test_a_broken_old_knowledge_base_is_refused_by_name(kb_copy):
 
 def test_rules_diff_names_the_rule_and_its_changed_urgency(lowered):
     result = audit("rules", "diff", str(default_path()), str(lowered))
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # a release gate stops on it; the note is still printed whole
+    assert "Error: 1 rule(s) less urgent or removed: safety_dvt" in result.output
     assert "LESS URGENT (1): safety_dvt" in result.output
     assert "changed: safety_dvt (urgency)  LESS URGENT" in result.output
     assert "    urgency: urgent -> within_24h" in result.output
@@ -111,6 +112,12 @@ def test_rules_diff_new_dir_defaults_to_the_knowledge_base_in_use(lowered):
     [changed] = data["rules"]["changed"]
     assert changed["id"] == "safety_dvt" and changed["less_urgent"] is True
     assert changed["changes"] == [{"part": "urgency", "old": "urgent", "new": "within_24h"}]
+    assert data["less_urgent"] == ["safety_dvt"] and data["removed_urgencies"] == {}
+
+
+def test_rules_diff_exits_0_when_nothing_became_less_urgent(lowered):
+    more_urgent = audit("rules", "diff", str(lowered), str(default_path()))  # the change undone: within_24h -> urgent
+    assert more_urgent.exit_code == 0 and "LESS URGENT" not in more_urgent.output, more_urgent.output
 
 
 def test_rules_diff_lists_added_removed_and_changed_parts_and_questions(kb_copy):
@@ -135,8 +142,13 @@ def test_rules_diff_lists_added_removed_and_changed_parts_and_questions(kb_copy)
     assert rules["safety_pulmonary_embolism"] == ["condition"] and rules["safety_dvt"] == ["sources"]
     assert data["rules"]["removed"] == [removed] and data["rules"]["added"] == ["new_rule"]
     assert data["questions"]["reworded"] == ["high_heels"]
-    text_note = audit("rules", "diff", str(default_path()), str(kb_copy)).output
-    assert f"removed: {removed}" in text_note and "added:   new_rule" in text_note
+    # The removed rule set an urgency: it is listed first, marked, and the command exits 1.
+    assert data["rules"]["removed"] == data["less_urgent"] == [removed] and removed in data["removed_urgencies"]
+    noted = audit("rules", "diff", str(default_path()), str(kb_copy))
+    text_note = noted.output
+    assert noted.exit_code == 1 and f"LESS URGENT (1): {removed} (removed; it set" in text_note
+    assert f"removed: {removed}  LESS URGENT" in text_note and "added:   new_rule" in text_note
+    assert "A removed rule or a changed condition or derived fact can also make cases less urgent" in text_note
     assert "reworded: high_heels (text)" in text_note and "changed: safety_pulmonary_embolism (condition)" in text_note
 
 

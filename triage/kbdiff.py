@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, computed_field
 
 from .assessment import KnowledgeBaseInfo
 from .knowledge import KnowledgeBase, Rule
@@ -82,9 +82,17 @@ class KnowledgeBaseDiff(BaseModel):
     causes: Section
     advice: Section
 
+    removed_urgencies: dict[str, str] = {}  # removed rule -> the urgency it set (above self_care)
+
     @property
     def identical(self) -> bool:
         return self.old.sha256 == self.new.sha256
+
+    @computed_field  # in --format json too
+    @property
+    def less_urgent(self) -> list[str]:
+        """Rules whose urgency went down, and removed rules that set an urgency: a release gate's concern."""
+        return [item.id for item in self.rules.changed if item.less_urgent] + list(self.removed_urgencies)
 
 
 def diff_knowledge_bases(old: KnowledgeBase, new: KnowledgeBase) -> KnowledgeBaseDiff:
@@ -100,6 +108,8 @@ def diff_knowledge_bases(old: KnowledgeBase, new: KnowledgeBase) -> KnowledgeBas
         questions=_reworded(_section(old.question_by_id, new.question_by_id, _dump)),
         causes=_section(old.causes, new.causes, _dump),
         advice=_section(old.advice, new.advice, _dump),
+        removed_urgencies={rule: old.rule_by_id[rule].spec.then.urgency.value for rule in rules.removed
+                           if (old.rule_by_id[rule].spec.then.urgency or Urgency.SELF_CARE) is not Urgency.SELF_CARE},
     )
 
 
@@ -157,9 +167,15 @@ def render_diff(diff: KnowledgeBaseDiff) -> str:
         return "\n".join(lines + ["", "No changes: the two knowledge bases have the same content."])
     if (old.name, old.version) == (new.name, new.version):
         lines.append(f"  note: the content differs but the version is still {new.version}: bump it in kb.yaml")
-    lowered = [item.id for item in diff.rules.changed if item.less_urgent]
+    lowered = diff.less_urgent
     if lowered:
-        lines += ["", f"LESS URGENT ({len(lowered)}): {', '.join(lowered)}: check these first."]
+        named = [f"{rule} (removed; it set {diff.removed_urgencies[rule]})" if rule in diff.removed_urgencies
+                 else rule for rule in lowered]
+        lines += ["", f"LESS URGENT ({len(lowered)}): {', '.join(named)}: check these first."]
+    if diff.rules.removed or any(c.part in ("condition", "derived facts") for item in diff.rules.changed
+                                 for c in item.changes):
+        lines += ["", "A removed rule or a changed condition or derived fact can also make cases less urgent: "
+                      "'triage audit CASES --against OLD_DIR' shows which cases change."]
     for title, section in (("Rules", diff.rules), ("Questions", diff.questions),
                            ("Causes", diff.causes), ("Advice", diff.advice)):
         if not (section.added or section.removed or section.changed):
@@ -167,7 +183,8 @@ def render_diff(diff: KnowledgeBaseDiff) -> str:
             continue
         lines += ["", f"{title}: {len(section.added)} added, {len(section.removed)} removed, {len(section.changed)} changed"]
         lines += [f"  added:   {item}" for item in section.added]
-        lines += [f"  removed: {item}" for item in section.removed]
+        lines += [f"  removed: {item}" + ("  LESS URGENT" if item in diff.removed_urgencies and section is diff.rules
+                                          else "") for item in section.removed]
         for item in section.changed:
             parts = [c.part for c in item.changes]
             verb = "reworded" if item.id in section.reworded else "changed"

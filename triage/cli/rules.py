@@ -84,11 +84,18 @@ def diff_rules(state: State, old_dir: Path, new_dir: Path | None, fmt: str) -> N
     advice, sources, ...; a lower urgency is marked LESS URGENT), and questions,
     causes and advice added, removed, reworded or changed. Every pack of both is
     compared. Both knowledge bases must pass 'triage rules check'.
+
+    Exits 1 when a rule became less urgent or a rule that set an urgency was
+    removed, so a release script can stop there.
     """
     from ..kbdiff import diff_knowledge_bases, render_diff
 
     result = diff_knowledge_bases(load_every_pack(old_dir), load_every_pack(new_dir or state.rules_dir))
     click.echo(result.model_dump_json(indent=2) if fmt == "json" else render_diff(result))
+    if result.less_urgent:
+        # A release gate can rely on the status: the note above is printed in full either way.
+        raise click.ClickException(f"{len(result.less_urgent)} rule(s) less urgent or removed: "
+                                   f"{', '.join(result.less_urgent)}")
 
 
 def load_every_pack(path: Path | None):
