@@ -221,3 +221,20 @@ def test_the_page_prints_to_a_pdf_in_chromium(report, tmp_path):
     assert data.startswith(b"%PDF-")
     assert len(re.findall(rb"/Type\s*/Page[^s]", data)) >= 2  # the long report is laid out on several pages
     assert "@media print" in report.path.read_text()
+
+
+def test_the_under_triaged_table_shows_why_the_vignette_expected_its_level(tmp_path):
+    # The vignette author's rationale sits beside the level given, so a reviewer sees both at once.
+    vignettes = tmp_path / "v.yaml"
+    vignettes.write_text(
+        "- id: night-cramps-said-urgent\n"
+        "  expected_urgency: urgent\n"
+        "  rationale: <b>a reviewer</b> judged these cramps urgent\n"
+        "  case: {weeks_pregnant: 30, leg_cramps: true, night_cramps: true}\n")
+    page = tmp_path / "report.html"
+    result = CliRunner().invoke(main, ["audit", str(vignettes), "--html", str(page)])
+    assert result.exit_code == 1, result.output  # an urgent vignette under-triaged
+    table = page.read_text().split('id="under-triaged"')[1].split("</section>")[0]
+    row = table.split("night-cramps-said-urgent")[1].split("</tr>")[0]
+    assert "Why this level was expected" in table
+    assert "<strong>rationale:</strong> &lt;b&gt;a reviewer&lt;/b&gt; judged these cramps urgent" in row

@@ -170,11 +170,14 @@ def _under_triaged(report: AuditReport) -> list[str]:
     parts = [f'<section id="under-triaged"><h2>Under-triaged vignettes ({len(report.under_triaged)})</h2>']
     if not report.under_triaged:
         return parts + ["<p>None.</p></section>"]
-    parts.append('<table><thead><tr><th>Vignette</th><th>Expected</th><th>Given</th><th>Rules that fired</th><th>Red flags</th></tr></thead><tbody>')
+    parts.append('<table><thead><tr><th>Vignette</th><th>Expected</th><th>Given</th><th>Rules that fired</th><th>Red flags</th>'
+                 '<th>Why this level was expected</th></tr></thead><tbody>')
     for o in report.under_triaged:
+        # The vignette author's own words (rationale, source, notes): why the expected level is right.
+        notes = "<br>".join(f"<strong>{e(key)}:</strong> {e(text)}" for key, text in o.notes.items()) or "none given"
         parts.append(f"<tr><td>{e(o.id)}<br><span class=\"muted\">{e(o.source)}</span></td><td>{e(o.expected_urgency.value)}</td>"
                      f"<td>{e(o.actual_urgency.value)}</td><td>{e(', '.join(o.fired_rules) or 'none')}</td>"
-                     f"<td>{e(', '.join(o.red_flags) or 'none')}</td></tr>")
+                     f"<td>{e(', '.join(o.red_flags) or 'none')}</td><td>{notes}</td></tr>")
     return parts + ["</tbody></table></section>"]
 
 
