@@ -36,6 +36,13 @@ def test_unknown_field_suggests_the_closest(engine):
     assert "c.json" in message and "'night_cramp'" in message and "did you mean 'night_cramps'" in message
 
 
+def test_an_empty_key_is_named_as_an_unknown_field():
+    # hostile trial: {"": true} gave only pydantic's "Extra inputs are not permitted"
+    with pytest.raises(triage.CaseError) as error:
+        triage.assess({"": True, "leg_cramps": True})
+    assert error.value.problems == ["field '': unknown field"]
+
+
 @pytest.mark.parametrize(
     "field, value, expected",
     [

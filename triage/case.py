@@ -142,17 +142,17 @@ def describe_errors(model: type[CaseBase], error: ValidationError) -> list[str]:
     for item in error.errors():
         loc = [str(part) for part in item["loc"]]
         field = loc[0] if loc else None
-        if item["type"] == "extra_forbidden" and field:
+        if item["type"] == "extra_forbidden" and field is not None:  # "" too: a key can be empty text
             # difflib is quadratic, and only the first problems are shown (CaseError caps them)
             hint = difflib.get_close_matches(field, known, n=1) if len(field) <= 64 and len(problems) < 21 else []
             suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
             problems.append(f"field {field!r}: unknown field{suggestion}")
-        elif field and field in questions:
+        elif field is not None and field in questions:
             question = questions[field]
             problems.append(
                 f"field {field!r}: {_as_written(item['input'])} is not a valid answer; expected {question.describe_allowed()}"
             )
-        elif field:
+        elif field is not None:
             problems.append(f"field {field!r}: {item['msg']}")
         else:
             problems.append(item["msg"].removeprefix("Value error, "))
