@@ -213,3 +213,39 @@ def test_saving_into_a_missing_directory_is_refused_before_any_question(tmp_path
     result = ask("--save", str(tmp_path / "no" / "case.json"), input="")
     assert result.exit_code == 2 and "does not exist" in result.output
     assert "How many completed weeks" not in result.output
+
+
+def test_end_of_input_at_the_offer_to_go_on_takes_its_default_and_gives_the_result(engine):
+    # The offer's default is N: the result is already reached, so a script's JSON is not lost.
+    lines = lines_for(engine, {"breathless_or_chest_pain": "y"})  # stops at the offer, no reply to it
+    result = ask("--format", "json", input=typed(lines))
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["urgency"] == "emergency"
+    assert "Go on with them?" in result.stderr and "Nothing was saved" not in result.stderr
+
+
+def test_the_full_result_ends_with_its_level_and_action_in_view(engine):
+    # After going on, the result is longer than a screen: its last lines say what to do.
+    result = ask(input=typed(lines_for(engine, {"breathless_or_chest_pain": "y"}, offers=["y"])))
+    assert result.exit_code == 0, result.output
+    last = [line for line in result.stdout.splitlines() if line.strip()][-2:]
+    assert " ".join(last).startswith("EMERGENCY: Call the emergency number now"), last
+
+
+def test_one_by_one_offers_dont_know_only_where_it_is_accepted(engine):
+    # "d" on a list asks each item; a required item refuses "don't know", so its prompt says so.
+    session, lines = Questionnaire(engine).start(), []
+    while not (session.step.question.kind == "group" and any(i.required for i in session.step.question.items)):
+        prompt = session.step.question
+        lines.append("n" if prompt.kind == "group" or prompt.type == "boolean" else
+                     "30" if prompt.type == "integer" else "1")
+        session.reply(lines[-1])
+    group = session.step.question
+    shown = " ".join(ask(input=typed([*lines, "d"])).stdout.split())  # unwrapped
+    instructions = shown.split("One by one, then:")[1].split("b goes back to the list.")[0]
+    if all(item.required for item in group.items):
+        assert "don't know" not in instructions, instructions
+    else:
+        assert "(not where it says 'needed')" in instructions, instructions
+    first = group.items[0]
+    assert f"{first.text} y/n{' (needed)' if first.required else ''} >" in shown

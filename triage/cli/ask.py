@@ -63,11 +63,15 @@ class _Terminal:
         """Print text that is already laid out (the result screen)."""
         click.echo(text, err=self.err)
 
-    def read(self, prompt: str) -> str:
+    def read(self, prompt: str, at_end: str | None = None) -> str:
+        """A line typed; at end of input, ``at_end`` when given (the prompt's default), else stop."""
         click.echo(prompt, nl=False, err=self.err)
         try:
             return input()
         except EOFError:
+            if at_end is not None:
+                click.echo(err=self.err)
+                return at_end
             raise _Stopped("Stopped: no more input.", 1) from None
         except KeyboardInterrupt:
             raise _Stopped("Stopped.", EXIT_INTERRUPTED) from None
@@ -91,7 +95,8 @@ def ask(state: State, fmt: str, save: Path | None, explain: bool) -> None:
     complaints come as lists: type the numbers that apply. Type why at any prompt to
     see which rules the answer can decide. As soon as the answers settle on urgent
     care it stops and says what to do now; you may go on for the full picture.
-    Ctrl-C or end of input stops without saving (exit 130 or 1).
+    Ctrl-C or end of input stops without saving (exit 130 or 1); at an offer to go
+    on, end of input takes its default, no.
     """
     if save is not None and not save.parent.is_dir():
         raise click.BadParameter(f"directory {str(save.parent)!r} does not exist", param_hint="--save")
@@ -115,6 +120,8 @@ def ask(state: State, fmt: str, save: Path | None, explain: bool) -> None:
     elif not shown:
         term.say()
         _show_result(step, term, explain)
+        # The result is longer than a screen: end with the level and what to do, still in view.
+        term.say(f"\n{term.bold(step.urgency.label)}: {step.assessment.action}")
     if save is not None:
         write_case(save, session.answers)
         term.say(f"\nAnswers saved to {save} ('triage assess {save}' gives the same result).")
@@ -132,7 +139,7 @@ def _converse(session: Session, term: _Terminal, explain: bool) -> tuple[Step, b
             term.say()
             _show_result(step, term, explain)
             # The result above is longer than a screen: say the action again right at the prompt.
-            offer = (f"\n{step.urgency.label}: {step.urgency.action}\nDo that now. Up to "
+            offer = (f"\n{step.urgency.label}: {step.assessment.action}\nDo that now. Up to "
                      f"{_questions(step.remaining)} can complete the picture. Go on with them?")
         elif step.more_details:
             offer = (f"\nThe main questions are done. {_questions(step.more_details).capitalize()} about "
@@ -184,10 +191,14 @@ def _ask_each(session: Session, prompt: Prompt, term: _Terminal) -> bool:
     from ..questionnaire import AnswerError
 
     values = {}
-    term.say("One by one, then: y or n, or s (or Enter) if you don't know; b goes back to the list.", indent="    ")
+    # Only offer "don't know" where it is accepted: a required item refuses it.
+    needed = [item.required for item in prompt.items]
+    skip = ("" if all(needed) else ", or s (or Enter) if you don't know" +
+            (" (not where it says 'needed')" if any(needed) else ""))
+    term.say(f"One by one, then: y or n{skip}; b goes back to the list.", indent="    ")
     for number, item in enumerate(prompt.items, start=1):
         while True:
-            text = term.read(f"    {number:>2}  {item.text} {_hint(item)} > ")
+            text = term.read(f"    {number:>2}  {item.text} {_hint(item)}{' (needed)' if item.required else ''} > ")
             try:
                 reply = session.questionnaire.interpret(item, text)
             except AnswerError as error:
@@ -258,7 +269,8 @@ def _hint(prompt: Prompt | Item) -> str:
 def _offer(term: _Terminal, text: str, step: Step, session: Session) -> str:
     term.say(text)
     while True:
-        reply = term.read("    y/N, why, or b to change your last answer > ").strip().lower()
+        # End of input takes the default, N: the result is already there, and is the answer.
+        reply = term.read("    y/N, why, or b to change your last answer > ", at_end="n").strip().lower()
         if reply in ("y", "yes"):
             return "y"
         if reply in ("", "n", "no"):
