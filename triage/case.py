@@ -33,6 +33,7 @@ FOLLOW_UPS: dict[str, tuple[str, Any]] = {
     "bleeding_amount": ("vaginal_bleeding", False),
     "night_cramps": ("leg_cramps", False),  # no cramp questions after "no cramps"
     "cramp_lasting_over_10_min": ("leg_cramps", False),
+    "cramps_disturb_sleep_every_night": ("leg_cramps", False),
 }
 
 
