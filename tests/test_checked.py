@@ -101,9 +101,9 @@ def test_a_pass_is_cached_by_digest_and_an_edit_is_checked_again(kb_copy, tmp_pa
     def must_not_run(kb):
         raise AssertionError("the check ran again although it passed for this content")
 
-    import triage.checks
+    import triage.knowledge.verify
 
-    monkeypatch.setattr(triage.checks, "loaded_knowledge_base_problems", must_not_run)
+    monkeypatch.setattr(triage.knowledge.verify, "loaded_knowledge_base_problems", must_not_run)
     load_checked_knowledge_base(kb_copy)  # a cache hit
     monkeypatch.undo()
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))

@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 import triage
-from triage.checks import check_knowledge_base
+from triage.knowledge.verify import check_knowledge_base
 
 
 def edit_yaml(path, change):

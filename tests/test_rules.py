@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 import triage
-from triage.checks import advice_quote_problems, rule_example_problems, rule_quote_problems
+from triage.knowledge.checks import advice_quote_problems, rule_example_problems, rule_quote_problems
 
 KB = triage.load_knowledge_base()
 RULE_IDS = [rule.id for rule in KB.rules]

@@ -43,7 +43,7 @@ def load_checked_knowledge_base(path: str | os.PathLike | None = None, packs: li
     entry = cache_entry(kb)
     if entry is not None and _passed_before(entry, kb):
         return kb
-    from .checks import loaded_knowledge_base_problems  # the engine: only on a cache miss
+    from .knowledge.verify import loaded_knowledge_base_problems  # the engine: only on a cache miss
 
     problems = loaded_knowledge_base_problems(kb)
     if problems:

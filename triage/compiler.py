@@ -46,9 +46,9 @@ from itertools import product
 from typing import Any, Callable, Iterable
 
 from ._experta import NOT, Fact, P, Rule
-from .conditions import AllOf, AnyOf, FactTest, FieldTest, NotOf, negation_normal_form, walk
-from .errors import KnowledgeBaseError
+from .conditions import AllOf, AnyOf, FactTest, FieldTest, NotOf, negation_normal_form
 from .knowledge import Rule as LoadedRule
+from .knowledge.checks import strata  # the order of facts (and the check that they have one)
 from .questions import Question
 
 TOP_SALIENCE = 1000
@@ -110,38 +110,6 @@ class _Rule(Rule):
         if kept is None or kept[0] is not self._wrapped_self:
             kept = self._kept_hash = (self._wrapped_self, super().__hash__())
         return kept[1]
-
-
-def strata(rules: list[LoadedRule]) -> dict[str, int]:
-    """Each rule's stratum: 0, or one more than that of any rule deriving a fact it tests.
-
-    Raises :class:`KnowledgeBaseError` when facts depend on themselves.
-    """
-    derivers: dict[str, list[LoadedRule]] = {}
-    for rule in rules:
-        for fact in rule.spec.then.derive:
-            derivers.setdefault(fact, []).append(rule)
-    result: dict[str, int] = {}
-    visiting: set[str] = set()
-
-    def stratum(rule: LoadedRule) -> int:
-        if rule.id in result:
-            return result[rule.id]
-        if rule.id in visiting:
-            raise KnowledgeBaseError([f"{rule.file}: rule {rule.id}: when: its facts depend on themselves (a cycle)"])
-        visiting.add(rule.id)
-        level = 0
-        for test in walk(rule.spec.when):
-            if isinstance(test, FactTest):
-                for deriver in derivers.get(test.fact, []):
-                    level = max(level, stratum(deriver) + 1)
-        visiting.discard(rule.id)
-        result[rule.id] = level
-        return level
-
-    for rule in rules:
-        stratum(rule)
-    return result
 
 
 def compile_rules(rules: list[LoadedRule], questions: Iterable[Question], action: Callable) -> CompiledRules:

@@ -17,7 +17,7 @@ ways ``triage rules check`` warns about:
   examples of the rules that test it, and the empty case): in none of them is the
   answer what lifts the result above self_care and above what it is without it.
 
-These are warnings, not problems: a reviewer decides. Problems (``triage.checks``)
+These are warnings, not problems: a reviewer decides. Problems (``triage.knowledge.checks``)
 make a knowledge base unusable.
 """
 

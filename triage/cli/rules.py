@@ -57,7 +57,7 @@ def check_rules(state: State, directory: Path | None) -> None:
     refuses a knowledge base that fails this check.
     """
     target = directory or state.rules_dir
-    from ..checks import check_with_warnings  # here: keeps `triage --help` fast
+    from ..knowledge.verify import check_with_warnings  # here: keeps `triage --help` fast
 
     problems, warnings = check_with_warnings(target, state.packs)
     for warning in warnings:
