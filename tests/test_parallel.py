@@ -8,8 +8,9 @@ import pytest
 
 import triage
 from triage import samples
-from triage.batch import CASE, Entry
-from triage.parallel import IN_FLIGHT, RuleData, Work, run_chunks
+from triage.inputs import CASE, Entry
+from triage.parallel import IN_FLIGHT, RuleData, run_chunks
+from triage.workers import fire_chunk
 
 
 def random_cases(kb, count, seed=0):
@@ -60,7 +61,7 @@ def test_the_stream_is_read_only_a_few_chunks_ahead_of_the_results(engine):
             read += 1
             yield Entry(f"cases[{number}]", CASE, {"leg_cramps": True})
 
-    chunks = run_chunks(entries(), Work(RuleData.of(engine.knowledge_base)), workers=2, chunk_size=10)
+    chunks = run_chunks(entries(), RuleData.of(engine.knowledge_base), fire_chunk, workers=2, chunk_size=10)
     for _ in range(5):
         next(chunks)
     chunks.close()
