@@ -119,7 +119,7 @@ def run_chunks(
             yield task(local, chunk)
         return
     if client is not None:
-        # The rules go to every Dask worker once; each task then carries only its chunk.
+        # The rules go to every Dask worker once; each task then carries its chunk and the chunk function (by name).
         sent = client.scatter(rules, broadcast=True, hash=False)
         in_flight = IN_FLIGHT * max(2, sum(client.nthreads().values()))
         try:
