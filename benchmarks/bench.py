@@ -109,19 +109,21 @@ def run_batch(path: Path, workers: int, out: Path):
 
 def floor(path: Path, out: Path, engine) -> float:
     """Read, validate and write every case as triage batch does, but without running the rules."""
-    from triage.batch import case_of, format_record, read_inputs, record
     from triage.errors import CaseError
+    from triage.inputs import case_of, read_inputs
+    from triage.records import Outcome, format_record
 
+    kb = engine.knowledge_base
     started = time.perf_counter()
     with open(out, "w", encoding="utf-8") as handle:
         for entry in read_inputs([str(path)]):
             try:
-                valid = engine.validate(case_of(entry, engine.knowledge_base), entry.source)
+                valid = engine.validate(case_of(entry, kb), entry.source)
                 valid.answers()
-                data = record(valid.id or entry.source, entry.source, None, None)
+                outcome = Outcome(entry.source, valid.id or entry.source, None, [], valid, None)  # no rules run
             except CaseError as error:
-                data = record(error.case_id or entry.source, entry.source, None, "; ".join(error.problems))
-            handle.write(format_record(data, "jsonl"))
+                outcome = Outcome.failed(entry.source, error)
+            handle.write(format_record(kb, outcome, "jsonl"))
     return time.perf_counter() - started
 
 

@@ -58,7 +58,7 @@ def bench_threads(count: int) -> None:
 def bench_reading(count: int) -> None:
     import triage
     from triage import samples
-    from triage.batch import case_of, read_inputs
+    from triage.inputs import case_of, read_inputs
 
     engine = triage.Engine()
     kb = engine.knowledge_base

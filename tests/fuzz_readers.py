@@ -17,8 +17,8 @@ import sys
 
 def read_everything(data: bytes, engine=None) -> None:
     """Run ``data`` through every reader; only :class:`CaseError` may come out."""
-    from triage.batch import _document_entries, case_of, read_csv, read_jsonl
     from triage.errors import CaseError
+    from triage.inputs import _document_entries, case_of, read_csv, read_jsonl
     from triage.reading import decode, parse_document, parse_json, parse_json_line, parse_yaml
     from triage.rows import csv_rows, lines
 
@@ -52,7 +52,7 @@ def main() -> None:
 
     with atheris.instrument_imports():
         import triage  # noqa: F401
-        import triage.batch  # noqa: F401
+        import triage.inputs  # noqa: F401
         import triage.reading  # noqa: F401
         import triage.rows  # noqa: F401
 

@@ -7,7 +7,9 @@ import json
 
 import pytest
 
-from triage.batch import (
+from triage.casefiles import atomic_output
+from triage.errors import CaseError
+from triage.inputs import (
     CASE,
     ERROR,
     LINE,
@@ -17,10 +19,8 @@ from triage.batch import (
     case_of,
     files_in,
     read_inputs,
-    write_records,
 )
-from triage.casefiles import atomic_output
-from triage.errors import CaseError
+from triage.records import write_records
 from conftest import EXAMPLES
 
 MIXED = EXAMPLES / "batch" / "mixed"

@@ -15,9 +15,9 @@ import time
 import pytest
 from click.testing import CliRunner
 
-from triage.batch import read_inputs
 from triage.cli import main
 from triage.cli.batch import Progress
+from triage.inputs import read_inputs
 from conftest import EXAMPLES, REPO
 from test_parallel import random_cases
 
@@ -61,7 +61,7 @@ def test_every_good_case_matches_triage_assess(engine):
         entry = next(e for e in read_inputs([path if item.isdigit() else record["source"]]) if e.source == record["source"])
         case = json.loads(entry.payload) if isinstance(entry.payload, bytes) else entry.payload
         if path.endswith(".csv"):
-            from triage.batch import case_from_row
+            from triage.inputs import case_from_row
 
             case = case_from_row(case, engine.knowledge_base.question_by_id)
         expected = engine.assess(case)

@@ -130,6 +130,7 @@ def test_a_dask_task_lost_with_its_worker_is_a_worker_failure(monkeypatch):
     from distributed import KilledWorker
 
     from triage import parallel
+    from triage.workers import fire_chunk
 
     class LostTask:  # a Dask future whose worker was killed every time it ran the task
         def result(self):
@@ -145,10 +146,10 @@ def test_a_dask_task_lost_with_its_worker_is_a_worker_failure(monkeypatch):
         def submit(self, *args, **kwargs):
             return LostTask()
 
-    work = parallel.Work(parallel.RuleData.of(triage.load_knowledge_base()), "firings")
+    rules = parallel.RuleData.of(triage.load_knowledge_base())
     entries = parallel._case_entries([{"fever": True}] * 3)
     with pytest.raises(triage.WorkerError, match="KilledWorker"):
-        list(parallel.run_chunks(entries, work, client=LostCluster(), chunk_size=1))
+        list(parallel.run_chunks(entries, rules, fire_chunk, client=LostCluster(), chunk_size=1))
 
 
 def test_workers_that_fail_as_they_start_are_a_worker_error_not_a_broken_pipe(tmp_path):

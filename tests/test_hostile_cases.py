@@ -13,11 +13,12 @@ import pytest
 from click.testing import CliRunner
 
 import triage
-from triage.batch import csv_cell, directory_entries, read_inputs
 from triage.casefiles import remove_stale_partials
 from triage.cli import main
 from triage.errors import CaseError
+from triage.inputs import directory_entries, read_inputs
 from triage.knowledge.checks import rule_example_problems
+from triage.records import csv_cell
 from conftest import EXAMPLES
 
 CASE = EXAMPLES / "cases" / "night_cramps_third_trimester.json"

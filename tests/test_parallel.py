@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import pickle
+from collections import Counter
 
 import pytest
 
 import triage
 from triage import samples
-from triage.batch import CASE, Entry
-from triage.parallel import IN_FLIGHT, RuleData, Work, run_chunks
+from triage.inputs import CASE, Entry
+from triage.parallel import IN_FLIGHT, RuleData, run_chunks
+from triage.workers import Fired, fire_chunk, record_chunk
 
 
 def random_cases(kb, count, seed=0):
@@ -60,7 +63,7 @@ def test_the_stream_is_read_only_a_few_chunks_ahead_of_the_results(engine):
             read += 1
             yield Entry(f"cases[{number}]", CASE, {"leg_cramps": True})
 
-    chunks = run_chunks(entries(), Work(RuleData.of(engine.knowledge_base)), workers=2, chunk_size=10)
+    chunks = run_chunks(entries(), RuleData.of(engine.knowledge_base), fire_chunk, workers=2, chunk_size=10)
     for _ in range(5):
         next(chunks)
     chunks.close()
@@ -74,3 +77,26 @@ def test_workers_use_the_chosen_packs_not_the_default_ones():
     engine = triage.Engine(kb)
     assert results == [engine.assess(case) for case in cases]
     assert all(r.knowledge_base.packs == ["core", "documents"] for r in results)
+
+
+def test_fire_chunk_gives_what_fired_on_each_case_or_its_error_in_order(engine):
+    kb = engine.knowledge_base
+    chunk = [Entry("cases[0]", CASE, {"leg_cramps": True}), Entry("cases[1]", CASE, {"leg_cramp": True}),
+             Entry("cases[2]", CASE, {"id": "c2", "weakness": "severe"})]
+    first, second, third = fire_chunk(engine, chunk)
+    assert isinstance(first, Fired) and isinstance(third, Fired) and isinstance(second, triage.CaseError)
+    assert first.assessment(kb) == engine.assess({"leg_cramps": True})
+    assert third.case_id == "c2" and third.assessment(kb) == engine.assess({"id": "c2", "weakness": "severe"})
+    assert second.source == "cases[1]" and second.problems[0].startswith("field 'leg_cramp'")
+    assert second.__traceback__ is None and second.__context__ is None  # nothing but the error travels back
+    assert pickle.loads(pickle.dumps([first, second]))[0] == first
+
+
+def test_record_chunk_gives_one_record_per_case_and_counts_urgencies_and_errors(engine):
+    chunk = [Entry("f:1", CASE, {"leg_cramps": True}), Entry("f:2", CASE, {"leg_cramp": True}),
+             Entry("f:3", CASE, {"weakness": "severe"})]
+    records = record_chunk(engine, chunk, "jsonl")
+    assert [json.loads(text)["source"] for text in records.texts] == ["f:1", "f:2", "f:3"]
+    expected = [engine.assess(chunk[0].payload).urgency.value, engine.assess(chunk[2].payload).urgency.value]
+    assert records.urgencies == Counter(expected)
+    assert len(records.errors) == 1 and records.errors[0].startswith("f:2: field 'leg_cramp'")

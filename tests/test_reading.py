@@ -8,8 +8,8 @@ import time
 import pytest
 
 import triage
-from triage.batch import case_from_row
 from triage.errors import CaseError
+from triage.inputs import case_from_row
 from triage.reading import (
     MAX_DEPTH,
     max_input_bytes,

@@ -28,9 +28,9 @@ from typing import Any, Iterable
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from .assessment import KnowledgeBaseInfo
-from .batch import directory_entries, files_in
 from .engine import Engine
 from .errors import CaseError
+from .inputs import directory_entries, files_in
 from .reading import decode, display_name, parse_json, read_bytes, read_document
 from .stats import Proportion, all_correct_means, over_under_odds, proportion
 from .urgency import Urgency

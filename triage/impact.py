@@ -24,9 +24,9 @@ from pydantic import BaseModel, ConfigDict
 
 from .assessment import Assessment, KnowledgeBaseInfo
 from .audit import LEVELS, VIGNETTE_SUFFIXES, Vignette, _records, _vignette
-from .batch import ERROR, case_from_row, files_in, read_file
 from .engine import Engine
 from .errors import CaseError
+from .inputs import ERROR, case_from_row, files_in, read_file
 from .knowledge import KnowledgeBase
 from .urgency import Urgency
 

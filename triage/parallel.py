@@ -4,8 +4,8 @@ Cases travel in chunks. Each worker builds its engine once, from the rule data
 (the knowledge base's files are sent to it once, so a worker on another machine
 needs nothing but triage installed), and then assesses chunk after chunk. At
 most a few chunks per worker are in flight, so memory stays flat however many
-cases there are, and results come back in input order. The same function
-assesses a chunk everywhere, so the results do not depend on where it ran.
+cases there are, and results come back in input order. The same chunk function
+(:mod:`triage.workers`) runs everywhere, so the results do not depend on where it ran.
 
 - :func:`assess_many` yields one :class:`~triage.Assessment` per case;
 - :func:`batch_records` yields the text records ``triage batch`` writes;
@@ -14,29 +14,41 @@ assesses a chunk everywhere, so the results do not depend on where it ran.
 
 from __future__ import annotations
 
-import hashlib
 import multiprocessing
 import os
-import signal
 import sys
-import tempfile
 from collections import Counter, deque
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Iterable, Iterator, Literal, NamedTuple, overload
+from functools import partial
+from typing import Any, Iterable, Iterator, Literal, overload
 
 from ._main_guard import processes_may_start
 from .assessment import Assessment
-from .batch import CASE, INVALID, Entry, case_of, format_record, record
 from .case import CaseBase
-from .conclusions import Firing, conclude, summarise
 from .engine import Engine
 from .errors import CaseError, WorkerError
-from .knowledge import KnowledgeBase, load_knowledge_base
-from .lifeline import die_with
+from .inputs import CASE, INVALID, Entry
+from .knowledge import KnowledgeBase
 from .text import quoted
+from .workers import (
+    ChunkRecords,
+    ChunkTask,
+    Fired,
+    Result,
+    RuleData,
+    engine_for,
+    fire_chunk,
+    install,
+    record_chunk,
+    run_installed,
+    run_sent,
+    unexpected,
+)
+
+__all__ = ["CHUNK_SIZE", "IN_FLIGHT", "ChunkRecords", "RuleData", "Totals", "assess_bag", "assess_many",
+           "batch_records", "dask_client", "default_workers", "run_chunks"]
 
 CHUNK_SIZE = 250  # cases per task: large enough that sending a task costs little per case
 IN_FLIGHT = 4  # chunks per worker sent ahead; bounds the memory the stream needs
@@ -48,166 +60,6 @@ def default_workers() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         return os.cpu_count() or 1
-
-
-# ---------------------------------------------------------------------------
-# What a worker needs
-
-
-@dataclass(frozen=True)
-class RuleData:
-    """A knowledge base as its files, to rebuild it in another process or on another machine."""
-
-    files: tuple[tuple[str, bytes], ...]
-    packs: tuple[str, ...]
-    digest: str
-
-    @classmethod
-    def of(cls, kb: KnowledgeBase) -> "RuleData":
-        root = Path(kb.path)
-        files = tuple(
-            (path.relative_to(root).as_posix(), path.read_bytes())
-            for path in sorted(root.rglob("*"))
-            if path.is_file() and not any(p.startswith((".", "__")) for p in path.relative_to(root).parts)
-        )
-        digest = hashlib.sha256(repr((files, kb.packs)).encode()).hexdigest()
-        return cls(files, tuple(kb.packs), digest)
-
-    def load(self) -> KnowledgeBase:
-        """Write the files to a private temporary directory, load the knowledge base, remove the directory.
-
-        Removed at once, not when the process exits: worker processes end without
-        running exit handlers, and a killed one runs nothing, so a directory left
-        for later would leak (one per worker per run).
-        """
-        with tempfile.TemporaryDirectory(prefix="triage-rules-") as directory:
-            for name, content in self.files:
-                target = Path(directory, name)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(content)
-            return load_knowledge_base(directory, list(self.packs))
-
-
-@dataclass(frozen=True)
-class Work:
-    """What each worker does: with which rules, and what it returns for each case.
-
-    ``output`` is ``"firings"`` (for :func:`assess_many`, which builds the
-    assessments) or ``"records"`` (text in ``fmt``: jsonl, json or csv; ``full``
-    adds the whole assessment to each JSON record).
-    """
-
-    rules: RuleData
-    output: str = "firings"
-    fmt: str = "jsonl"
-    full: bool = False
-
-
-_ENGINES: dict[str, Engine] = {}
-_INSTALLED: list[Work] = []
-
-
-def _engine_for(work: Work) -> Engine:
-    engine = _ENGINES.get(work.rules.digest)
-    if engine is None:
-        engine = _ENGINES[work.rules.digest] = Engine(work.rules.load())
-        engine._rule_engine()  # build the Rete network now, once
-    return engine
-
-
-def _install(work: Work, parent: int | None = None) -> None:
-    """Process-pool initializer: build this worker's engine once, before any case arrives."""
-    # Ctrl-C is for the main process, which stops the pool: a worker would only
-    # print a traceback of its own.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if parent is not None:
-        die_with(parent)
-    _INSTALLED[:] = [work]
-    _engine_for(work)
-
-
-def _run_installed(chunk: list[Entry]):
-    work = _INSTALLED[0]
-    return run_chunk(_engine_for(work), work, chunk)
-
-
-def _run_sent(work: Work, chunk: list[Entry]):
-    return run_chunk(_engine_for(work), work, chunk)
-
-
-# ---------------------------------------------------------------------------
-# Assessing one chunk (the same code, wherever it runs)
-
-
-class ChunkRecords(NamedTuple):
-    """What a chunk gave in ``records`` output."""
-
-    texts: list[str]  # one record per case, in order
-    urgencies: Counter  # cases per urgency level
-    errors: list[str]  # one line per case that could not be assessed
-
-
-def assess_entry(engine: Engine, entry: Entry):
-    """(validated case, firings) of one entry; anything that goes wrong is a :class:`CaseError` naming it.
-
-    Whatever an input holds, one case must never stop the others: an exception
-    that is not a CaseError (a bug, or an input no reader foresaw) becomes this
-    case's error, so the batch still writes one record per case.
-    """
-    try:
-        valid = engine.validate(case_of(entry, engine.knowledge_base), entry.source)
-        return valid, engine.fire(valid)
-    except CaseError:
-        raise
-    except Exception as error:  # noqa: BLE001 - see the docstring
-        raise CaseError([unexpected(error)], entry.source) from None
-
-
-def unexpected(error: BaseException) -> str:
-    """The problem line for an exception no check foresaw."""
-    detail = quoted(str(error), 200, quotes=False)
-    return f"cannot be assessed: {type(error).__name__}" + (f": {detail}" if detail else "")
-
-
-def run_chunk(engine: Engine, work: Work, chunk: list[Entry]):
-    """Assess every case of a chunk; one result per entry, in order."""
-    kb = engine.knowledge_base
-    if work.output == "firings":
-        results = []
-        for entry in chunk:
-            try:
-                valid, firings = assess_entry(engine, entry)
-            except CaseError as error:
-                results.append((False, (error.problems, error.source, error.case_id)))
-            else:
-                results.append((True, (valid.id, [(f.rule.id, f.answers, f.facts) for f in firings], valid.answers())))
-        return results
-
-    texts: list[str] = []
-    urgencies: Counter = Counter()
-    errors: list[str] = []
-    for entry in chunk:
-        assessment = None
-        try:
-            valid, firings = assess_entry(engine, entry)
-        except CaseError as error:
-            case_id = error.case_id or entry.source
-            message = "; ".join(error.problems)
-            data = record(case_id, entry.source, None, message)
-            errors.append(f"{entry.source}: {message}")
-        else:
-            case_id = valid.id or entry.source
-            summary = summarise(firings)
-            urgencies[summary.urgency.value] += 1
-            data = record(case_id, entry.source, summary, None)
-            if work.full:
-                assessment = conclude(kb, case_id, firings, valid.answers())
-        text = format_record(data, work.fmt)
-        if work.full:  # splice in the assessment's own JSON
-            body = assessment.model_dump_json() if assessment is not None else "null"
-            text = text.rstrip("\n")[:-1] + ', "assessment": ' + body + "}" + ("\n" if work.fmt == "jsonl" else "")
-        texts.append(text)
-    return ChunkRecords(texts, urgencies, errors)
 
 
 # ---------------------------------------------------------------------------
@@ -225,7 +77,7 @@ def _chunks(entries: Iterable[Entry], size: int) -> Iterator[list[Entry]]:
         yield chunk
 
 
-def _process_pool(workers: int, work: Work) -> ProcessPoolExecutor:
+def _process_pool(workers: int, rules: RuleData) -> ProcessPoolExecutor:
     # forkserver (or spawn) rather than fork: forking a process that runs threads
     # (a web server embedding triage, say) can deadlock. The server process
     # imports triage once, so each worker starts with it already imported.
@@ -233,23 +85,25 @@ def _process_pool(workers: int, work: Work) -> ProcessPoolExecutor:
     context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
     if context.get_start_method() == "forkserver":
         context.set_forkserver_preload(["triage.parallel"])
-    return ProcessPoolExecutor(workers, mp_context=context, initializer=_install, initargs=(work, os.getpid()))
+    return ProcessPoolExecutor(workers, mp_context=context, initializer=install, initargs=(rules, os.getpid()))
 
 
 def run_chunks(
     entries: Iterable[Entry],
-    work: Work,
+    rules: RuleData,
+    task: ChunkTask[Result],
     workers: int | None = None,
     engine: Engine | None = None,
     client=None,
     chunk_size: int = CHUNK_SIZE,
-) -> Iterator[Any]:
-    """Assess entries chunk by chunk; yield each chunk's results, in order.
+) -> Iterator[Result]:
+    """Run ``task`` (a chunk function of :mod:`triage.workers`) on the entries chunk by chunk; yield its results, in order.
 
     With a Dask ``client`` the chunks run on its cluster; else with ``workers`` > 1
     in that many processes; else here, with ``engine`` (or one built from
-    ``work.rules``). A batch that fits in one chunk runs here whatever is asked:
+    ``rules``). A batch that fits in one chunk runs here whatever is asked:
     starting processes would cost more than it saves, and the results are the same.
+    ``task`` must pickle (a module's function, or a ``functools.partial`` of one).
     """
     workers = default_workers() if workers is None else workers
     if workers < 1:
@@ -260,23 +114,23 @@ def run_chunks(
         return
     second = next(chunks, None)
     if second is None or (client is None and (workers == 1 or not processes_may_start())):
-        local = engine or _engine_for(work)
+        local = engine or engine_for(rules)
         for chunk in _prepend(first, second, chunks):
-            yield run_chunk(local, work, chunk)
+            yield task(local, chunk)
         return
     if client is not None:
-        # The rules go to every Dask worker once; each task then carries only its chunk.
-        rules = client.scatter(work, broadcast=True, hash=False)
+        # The rules go to every Dask worker once; each task then carries its chunk and the chunk function (by name).
+        sent = client.scatter(rules, broadcast=True, hash=False)
         in_flight = IN_FLIGHT * max(2, sum(client.nthreads().values()))
         try:
-            yield from _in_order(lambda chunk: client.submit(_run_sent, rules, chunk, pure=False),
+            yield from _in_order(lambda chunk: client.submit(run_sent, sent, task, chunk, pure=False),
                                  _prepend(first, second, chunks), in_flight)
         except _dask_failures() as error:
             raise WorkerError(f"the Dask cluster failed to assess a chunk: {type(error).__name__}: {error}") from None
         return
-    with _process_pool(workers, work) as pool:
+    with _process_pool(workers, rules) as pool:
         try:
-            yield from _in_order(lambda chunk: pool.submit(_run_installed, chunk),
+            yield from _in_order(lambda chunk: pool.submit(run_installed, task, chunk),
                                  _prepend(first, second, chunks), IN_FLIGHT * workers)
         except (BrokenProcessPool, BrokenPipeError) as error:  # a worker died, or died starting
             _unblock_call_queue(pool)
@@ -393,20 +247,14 @@ def assess_many(
         raise ValueError("errors must be 'raise' or 'return'")
     engine = Engine(knowledge_base) if knowledge_base is not None else _default_engine()
     kb = engine.knowledge_base
-    work = Work(RuleData.of(kb), "firings")
-    for results in run_chunks(_case_entries(cases, engine), work, workers, engine=engine):
-        for ok, value in results:
-            if ok:
-                yield _assessment(kb, *value)
+    for results in run_chunks(_case_entries(cases, engine), RuleData.of(kb), fire_chunk, workers, engine=engine):
+        for result in results:
+            if isinstance(result, Fired):
+                yield result.assessment(kb)
             elif errors == "raise":
-                raise CaseError(*value)
+                raise result
             else:
-                yield CaseError(*value)
-
-
-def _assessment(kb: KnowledgeBase, case_id: str | None, fired: list, answers: dict):
-    """The assessment of a case from what a worker sent back: its id, the rules that fired, its answers."""
-    return conclude(kb, case_id, [Firing(kb.rule_by_id[r], a, list(f)) for r, a, f in fired], answers)
+                yield result
 
 
 def _default_engine() -> Engine:
@@ -437,8 +285,8 @@ def batch_records(
 
     ``totals``, when given, is kept up to date as chunks arrive.
     """
-    work = Work(RuleData.of(engine.knowledge_base), "records", fmt, full)
-    for chunk in run_chunks(entries, work, workers, engine=engine, client=client):
+    task = partial(record_chunk, fmt=fmt, full=full)
+    for chunk in run_chunks(entries, RuleData.of(engine.knowledge_base), task, workers, engine=engine, client=client):
         if totals is not None:
             totals.cases += len(chunk.texts)
             totals.urgencies.update(chunk.urgencies)
@@ -465,12 +313,11 @@ def assess_bag(bag, knowledge_base: KnowledgeBase | None = None):
     once); an invalid case gives its :class:`~triage.CaseError` in its place.
     """
     engine = Engine(knowledge_base) if knowledge_base is not None else _default_engine()
-    work = Work(RuleData.of(engine.knowledge_base), "firings")
-    return bag.map_partitions(_assess_partition, work)
+    return bag.map_partitions(_assess_partition, RuleData.of(engine.knowledge_base))
 
 
-def _assess_partition(cases, work: Work) -> list:
-    engine = _engine_for(work)
+def _assess_partition(cases, rules: RuleData) -> list[Assessment | CaseError]:
+    engine = engine_for(rules)
     kb = engine.knowledge_base
-    results = run_chunk(engine, work, list(_case_entries(cases, engine)))
-    return [_assessment(kb, *value) if ok else CaseError(*value) for ok, value in results]
+    results = fire_chunk(engine, list(_case_entries(cases, engine)))
+    return [result.assessment(kb) if isinstance(result, Fired) else result for result in results]

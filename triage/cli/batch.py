@@ -41,7 +41,7 @@ class ByteSize(click.ParamType):
 
 def _output_among_inputs(output: str, inputs: tuple[str, ...]) -> str | None:
     """Why ``output`` may not be written (it is an input, or inside an input directory), or None."""
-    from ..batch import SUFFIXES  # what a directory input reads; here: keeps `triage --help` fast
+    from ..inputs import SUFFIXES  # what a directory input reads; here: keeps `triage --help` fast
 
     target = Path(output).resolve()
     for name in inputs:
@@ -97,11 +97,12 @@ def batch(state: State, inputs: tuple[str, ...], output: str | None, fmt: str, f
     stopping the worker processes; 141 when the reader of standard output stops
     reading (as with | head).
     """
-    from ..batch import input_size, read_inputs, write_records
     from ..casefiles import atomic_output
     from ..errors import OutputError
+    from ..inputs import input_size, read_inputs
     from ..parallel import Totals, batch_records, dask_client
     from ..reading import max_input_bytes, set_max_input_bytes
+    from ..records import write_records
     from ..streams import stdout_closed
 
     if clean:

@@ -1,4 +1,4 @@
-"""Batches of cases: reading them from files as a stream, and one output record per case.
+"""Reading the inputs of a batch: cases from files and directories, as a stream of entries.
 
 Inputs (see :func:`read_inputs`) are any mix of files and directories:
 
@@ -23,14 +23,12 @@ source.
 
 Turning an entry into a case mapping (:func:`case_of`) runs where the case is
 assessed, in the worker processes, so the reading process only reads. Other
-record formats hook in at :func:`case_from_record`.
+record formats hook in at :func:`case_from_record`. The records written for the
+cases are made by :mod:`triage.records`.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import os
 import re
 import stat
@@ -38,7 +36,6 @@ import sys
 from pathlib import Path
 from typing import IO, Any, Callable, Iterable, Iterator, NamedTuple
 
-from .conclusions import Summary
 from .errors import CaseError
 from .reading import (
     MAX_INTEGER_DIGITS,
@@ -50,7 +47,7 @@ from .reading import (
     read_bytes,
 )
 from .rows import csv_rows, lines
-from .text import printable, quoted, safe_json
+from .text import quoted
 
 SUFFIXES = (".json", ".jsonl", ".yaml", ".yml", ".csv")
 TRUE_WORDS = {"yes": True, "y": True, "true": True, "1": True, "no": False, "n": False, "false": False, "0": False}
@@ -361,71 +358,3 @@ def _integer(text: str):
     if re.fullmatch(r"-?[0-9]{1,%d}" % MAX_INTEGER_DIGITS, text):
         return int(text)
     return text
-
-
-# ---------------------------------------------------------------------------
-# Records: what `triage batch` writes for each case
-
-RECORD_FIELDS = ("case_id", "source", "urgency", "causes", "red_flags", "advice", "error")
-
-
-def record(case_id: str | None, source: str, summary: Summary | None, error: str | None) -> dict[str, Any]:
-    """The output record of one case: its summary, or its error (never both)."""
-    return {
-        "case_id": case_id,
-        "source": source,
-        "urgency": summary.urgency.value if summary else None,
-        "causes": list(summary.causes) if summary else [],
-        "red_flags": list(summary.red_flags) if summary else [],
-        "advice": list(summary.advice) if summary else [],
-        "error": error,
-    }
-
-
-def format_record(data: dict[str, Any], fmt: str) -> str:
-    """One record as text: a JSON line (``jsonl``), a JSON value (``json``) or a CSV row (``csv``).
-
-    In CSV, the lists of ids are joined with spaces.
-    """
-    if fmt == "csv":
-        out = io.StringIO()
-        csv.writer(out, lineterminator="\n").writerow(
-            [csv_cell(" ".join(value) if isinstance(value, list) else "" if value is None else str(value))
-             for value in data.values()]
-        )
-        return out.getvalue()
-    text = safe_json(json.dumps(data, ensure_ascii=False))
-    return text + "\n" if fmt == "jsonl" else text
-
-
-def csv_cell(text: str) -> str:
-    """A cell a spreadsheet will show, never run: formula starts neutralised, control characters escaped.
-
-    A cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is
-    read as a formula by spreadsheets (``=HYPERLINK(...)`` in a case id would run
-    when the file is opened), so it gets a leading ``'``, as OWASP recommends.
-    """
-    text = printable(text)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-def csv_header() -> str:
-    """The header line of the CSV output."""
-    return ",".join(RECORD_FIELDS) + "\n"
-
-
-def write_records(chunks: Iterable, out: IO[str], fmt: str) -> None:
-    """Write chunks of formatted records (each with ``.texts``) as one jsonl, csv or json document."""
-    if fmt == "csv":
-        out.write(csv_header())
-    if fmt != "json":
-        for chunk in chunks:
-            out.write("".join(chunk.texts))
-        return
-    out.write("[")
-    separator = "\n"
-    for chunk in chunks:
-        for text in chunk.texts:
-            out.write(separator + text)
-            separator = ",\n"
-    out.write("\n]\n" if separator != "\n" else "]\n")
