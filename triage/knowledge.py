@@ -416,7 +416,7 @@ def _check_field_test(test: FieldTest, questions: dict[str, Question]) -> list[s
     if op == "known":
         return []
     if op in (">=", "<=", ">", "<"):
-        if question.type != "integer":
+        if not question.ordered:
             return [f"field {test.field!r}: {op} needs an integer question, {test.field} is {question.type}"]
         return []
     values = operand if op == "in" else [operand]
@@ -493,6 +493,8 @@ def _locate(data: Any, error: dict) -> str:
             kind = {"rules": "rule", "questions": "question", "causes": "cause", "advice": "advice"}.get(str(loc[0]), str(loc[0]))
             prefix = f"{kind} {items[loc[1]].get('id', '#' + str(loc[1] + 1))}: "
             loc = loc[2:]
+            if kind == "question" and loc[:1] == [items[error["loc"][1]].get("type")]:
+                loc = loc[1:]  # the question's type, which pydantic's tagged union adds to the path
     path = ".".join(str(p) for p in loc)
     message = error["msg"].removeprefix("Value error, ")
     return f"{prefix}{path or '(top level)'}: {message}"
