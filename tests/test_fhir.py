@@ -28,7 +28,7 @@ from triage import fhir
 from triage.casefiles import read_single_case
 from triage.cli import main
 from triage.conditions import evaluate, walk
-from triage.questions import Question
+from triage.questions import BooleanQuestion, ChoiceQuestion, IntegerQuestion, Question
 from conftest import EXAMPLES, REPO
 
 CASE_FILES = sorted(p for p in (EXAMPLES / "cases").iterdir())
@@ -344,21 +344,21 @@ def test_shipped_ask_when_maps_to_a_safe_enable_when(kb, exported, question_id):
 SYNTHETIC = {
     q.id: q
     for q in (
-        Question(id="b1", text="b1?", help="h", type="boolean"),
-        Question(id="b2", text="b2?", help="h", type="boolean"),
-        Question(id="b3", text="b3?", help="h", type="boolean"),
-        Question(id="n", text="n?", help="h", type="integer", min=0, max=12),
-        Question(id="w", text="w?", help="h", type="integer", min=0, max=200),
-        Question(id="c", text="c?", help="h", type="choice",
-                 choices=[{"value": "x", "label": "X"}, {"value": "y", "label": "Y"}, {"value": "z", "label": "Z"}]),
-        Question(id="t", text="t?", help="h", type="choice",
-                 choices=[{"value": 1, "label": "one"}, {"value": 2, "label": "two"}, {"value": 3, "label": "three"}]),
+        BooleanQuestion(id="b1", text="b1?", help="h", type="boolean"),
+        BooleanQuestion(id="b2", text="b2?", help="h", type="boolean"),
+        BooleanQuestion(id="b3", text="b3?", help="h", type="boolean"),
+        IntegerQuestion(id="n", text="n?", help="h", type="integer", min=0, max=12),
+        IntegerQuestion(id="w", text="w?", help="h", type="integer", min=0, max=200),
+        ChoiceQuestion(id="c", text="c?", help="h", type="choice",
+                       choices=[{"value": "x", "label": "X"}, {"value": "y", "label": "Y"}, {"value": "z", "label": "Z"}]),
+        ChoiceQuestion(id="t", text="t?", help="h", type="choice",
+                       choices=[{"value": 1, "label": "one"}, {"value": 2, "label": "two"}, {"value": 3, "label": "three"}]),
     )
 }
 
 
 def cond(data):
-    return Question(id="q", text="q?", help="h", type="boolean", ask_when=data).ask_when
+    return BooleanQuestion(id="q", text="q?", help="h", type="boolean", ask_when=data).ask_when
 
 
 # (condition, exact?) — exact ones must match FHIR on every answer set; the rest must only never hide.

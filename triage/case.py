@@ -8,9 +8,9 @@ means "unknown", never "no".
 from __future__ import annotations
 
 import difflib
-from typing import Annotated, Any, Literal, Mapping, Optional
+from typing import Any, Mapping, Optional
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, create_model, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, model_validator
 
 from .errors import CaseError
 from .questions import Question
@@ -78,29 +78,10 @@ class CaseBase(BaseModel):
         return {k: v for k, v in self.__dict__.items() if v is not None and k != "id"}
 
 
-def _annotation(question: Question):
-    if question.type == "boolean":
-        return bool
-    if question.type == "integer":
-        return Annotated[int, Field(ge=question.min, le=question.max)]
-    # Literal alone would accept True for the value 1 (True == 1 in Python), so the
-    # answer's type is checked against the allowed values first.
-    return Annotated[Literal[tuple(question.values)], BeforeValidator(_exact_choice(question))]  # type: ignore[valid-type]
-
-
-def _exact_choice(question: Question):
-    def check(value):
-        if value is not None and not question.accepts(value):
-            raise ValueError(f"expected {question.describe_allowed()}")
-        return value
-
-    return check
-
-
 def build_case_model(questions: list[Question]) -> type[CaseBase]:
     """Build the pydantic case model whose fields are the questions' ids."""
     fields = {
-        q.id: (Optional[_annotation(q)], Field(default=None, description=q.text + " " + q.help))
+        q.id: (Optional[q.answer_type()], Field(default=None, description=q.text + " " + q.help))
         for q in questions
     }
     model = create_model("Case", __base__=CaseBase, __doc__="A set of answers; every field is optional.", **fields)

@@ -242,7 +242,7 @@ class _Constraints:
 
     def get(self, field: str, literals: list[Literal]):
         """The constraint for ``literals`` on ``field``: a ``P``, or True (always) / False (never)."""
-        domain = _possible_answers(self.questions[field])
+        domain = self.questions[field].domain(LARGEST_TABLE)
         if domain is None:  # too many possible answers to tabulate
             key = (field, tuple(sorted(_literal_key(literal) for literal in literals)))
             accepts_unknown = all(literal_holds(t, n, None) for t, n in literals)
@@ -262,14 +262,3 @@ class _Constraints:
         if accepts_unknown:
             self.nullable.add(field)
         return self._predicates[key]
-
-
-def _possible_answers(question: Question) -> tuple | None:
-    """Every valid answer to a question, or None when there are too many to list."""
-    if question.type == "boolean":
-        return (True, False)
-    if question.type == "integer":
-        if question.max - question.min + 1 > LARGEST_TABLE:
-            return None
-        return tuple(range(question.min, question.max + 1))
-    return tuple(question.values)

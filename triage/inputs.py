@@ -30,7 +30,6 @@ cases are made by :mod:`triage.records`.
 from __future__ import annotations
 
 import os
-import re
 import stat
 import sys
 from pathlib import Path
@@ -38,7 +37,6 @@ from typing import IO, Any, Callable, Iterable, Iterator, NamedTuple
 
 from .errors import CaseError
 from .reading import (
-    MAX_INTEGER_DIGITS,
     decode,
     describe_os_error,
     display_name,
@@ -50,7 +48,6 @@ from .rows import csv_rows, lines
 from .text import quoted
 
 SUFFIXES = (".json", ".jsonl", ".yaml", ".yml", ".csv")
-TRUE_WORDS = {"yes": True, "y": True, "true": True, "1": True, "no": False, "n": False, "false": False, "0": False}
 
 # Kinds of entry: what ``payload`` holds.
 CASE = "case"    # a parsed record (JSON or YAML)
@@ -340,21 +337,6 @@ def case_from_row(row: dict[str, str], questions: dict) -> dict[str, Any]:
         question = questions.get(column)
         if question is None:
             case[column] = text
-        elif question.type == "boolean":
-            case[column] = TRUE_WORDS.get(text.lower(), text)
-        elif question.type == "integer" or all(isinstance(v, int) for v in question.values or ()):
-            case[column] = _integer(text)
-        else:  # a choice, in any letter case (spreadsheets capitalise)
-            case[column] = next((v for v in question.values if str(v).lower() == text.lower()), text)
+        else:
+            case[column] = question.parse_cell(text)
     return case
-
-
-def _integer(text: str):
-    """A whole number written as plain ASCII digits with an optional minus; anything else stays text.
-
-    ``int()`` would also read ``+30``, ``3_0``, ``٣٠`` and ``３０`` as 30; those
-    are kept as text, so validation refuses them naming the field.
-    """
-    if re.fullmatch(r"-?[0-9]{1,%d}" % MAX_INTEGER_DIGITS, text):
-        return int(text)
-    return text

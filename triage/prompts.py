@@ -11,7 +11,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from .assessment import Assessment
-from .questions import Choice
+from .questions import QUESTION_TYPES, Choice
 from .urgency import Urgency
 
 
@@ -36,7 +36,7 @@ class Item(_Model):
     id: str
     text: str
     help: str
-    type: Literal["boolean", "integer", "choice"]
+    type: Literal[QUESTION_TYPES]  # type: ignore[valid-type]
     min: int | None = None
     max: int | None = None
     choices: list[Choice] | None = None
@@ -62,7 +62,7 @@ class Prompt(_Model):
     number: int
     text: str
     help: str
-    type: Literal["boolean", "integer", "choice", "group"]
+    type: Literal[(*QUESTION_TYPES, "group")]  # type: ignore[valid-type]
     min: int | None = None
     max: int | None = None
     choices: list[Choice] | None = None

@@ -161,9 +161,9 @@ class Questionnaire:
 
     def _item(self, question: Question, analysis: Analysis) -> Item:
         return Item(
-            id=question.id, text=question.text, help=question.help, type=question.type, min=question.min,
-            max=question.max, choices=question.choices, required=question.required,
-            red_flag=bool(question.red_flag), allowed=allowed_answers(question), why=self.why(question.id, analysis),
+            id=question.id, text=question.text, help=question.help, type=question.type, **question.type_fields(),
+            required=question.required, red_flag=bool(question.red_flag), allowed=question.describe_replies(),
+            why=self.why(question.id, analysis),
         )
 
     def why(self, question_id: str, analysis: Analysis) -> list[Reason]:
@@ -191,7 +191,7 @@ class Questionnaire:
         for question_id, value in values.items():
             q = self.question(question_id)
             if value is None and q.required:
-                raise AnswerError(f"{question_id}: this question needs an answer: {allowed_answers(q)}")
+                raise AnswerError(f"{question_id}: this question needs an answer: {q.describe_replies()}")
             if value is not None and not q.accepts(value):
                 raise AnswerError(f"{question_id}: {value!r} is not a valid answer; expected {q.describe_allowed()}")
             new.pop(question_id, None)

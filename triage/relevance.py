@@ -109,7 +109,7 @@ class Relevance:
         self.kb = kb
         self.questions: dict[str, Question] = dict(kb.question_by_id)
         self._validate = validate
-        self._domains = {qid: _domain(q) for qid, q in self.questions.items()}
+        self._domains = {qid: q.domain(LARGEST_DOMAIN) for qid, q in self.questions.items()}
         levels = strata(kb.rules)
         compiled = [_CompiledRule(rule, levels[rule.id], self._branches(rule)) for rule in kb.rules]
         self.rules = sorted(compiled, key=lambda c: (c.stratum, c.rule.order))
@@ -157,7 +157,7 @@ class Relevance:
                     by_field.setdefault(test.field, []).append((test, negated))
             constraints = []
             for name, literals in by_field.items():
-                domain = _domain(self.questions[name])
+                domain = self.questions[name].domain(LARGEST_DOMAIN)
                 accepted = None
                 if domain is not None:
                     accepted = frozenset(v for v in (*domain, UNKNOWN)
@@ -348,16 +348,6 @@ def _implied_by_another(state: RuleState, open_states: list[RuleState]) -> bool:
     return bool(others) and all(
         any(needed <= needs for other in others for needed in other.open_needs) for needs in state.open_needs
     )
-
-
-def _domain(question: Question) -> tuple | None:
-    if question.type == "boolean":
-        return (True, False)
-    if question.type == "integer":
-        if question.max - question.min + 1 > LARGEST_DOMAIN:
-            return None
-        return tuple(range(question.min, question.max + 1))
-    return tuple(question.values)
 
 
 _prepared: "weakref.WeakKeyDictionary[KnowledgeBase, Relevance]" = weakref.WeakKeyDictionary()

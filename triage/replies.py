@@ -17,8 +17,6 @@ from typing import Any, Literal
 from .errors import AnswerError
 from .questions import Question
 
-YES = ("y", "yes")
-NO = ("n", "no")
 NONE_OF_THESE = ("n", "no", "none")  # not "0": one stray key must not answer every warning sign "no"
 HELP = "?"
 WHY = "why"
@@ -50,7 +48,7 @@ def interpret_question(question: Question, text: str) -> Reply:
         if question.required:
             raise AnswerError(f"This question needs an answer: {allowed_answers(question)}.")
         return Reply("skip")
-    value = _parse(question, reply)
+    value = question.parse_reply(reply)
     if value is None:
         raise AnswerError(f"{text.strip()!r} is not an answer here. Please answer {allowed_answers(question)}"
                           f" (? for help{'' if question.required else ', s if you do not know'}, b to go back).")
@@ -98,32 +96,5 @@ def _common(reply: str) -> Reply | None:
 
 
 def allowed_answers(question: Question) -> str:
-    """The answers a person may type, in words."""
-    if question.type == "boolean":
-        return "y or n"
-    if question.type == "integer":
-        return f"a whole number from {question.min} to {question.max}"
-    names = ", ".join(str(v) for v in question.values)
-    no = " (n means none)" if "none" in question.values else ""
-    return f"a number from 1 to {len(question.values)}, or one of: {names}{no}"
-
-
-def _parse(question: Question, reply: str) -> Any:
-    """The value ``reply`` (stripped, lower case) stands for, or None when it is not allowed."""
-    if question.type == "boolean":
-        return True if reply in YES else False if reply in NO else None
-    if question.type == "integer":
-        if not (reply.lstrip("-").isdigit() and reply.isascii()) or len(reply) > 20:  # int() refuses 4,300+ digits
-            return None
-        value = int(reply)
-        return value if question.min <= value <= question.max else None
-    values = question.values
-    if reply.isdigit() and reply.isascii() and len(reply) <= 20 and 1 <= int(reply) <= len(values):
-        return values[int(reply) - 1]
-    for choice in question.choices:
-        if reply in (str(choice.value).lower(), choice.label.lower()):
-            return choice.value
-    # People answer "no" to "Are your leg muscles weak?": that is the choice "none".
-    if reply in NO and "none" in values:
-        return "none"
-    return None
+    """The answers a person may type, in words (the question's own ``describe_replies``)."""
+    return question.describe_replies()

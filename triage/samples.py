@@ -23,12 +23,7 @@ def random_cases(questions: list[Question], count: int, seed: int = 0, id_prefix
         for q in questions:
             if rnd.random() < 0.5:
                 continue
-            if q.type == "boolean":
-                case[q.id] = rnd.random() < 0.3
-            elif q.type == "integer":
-                case[q.id] = rnd.randint(q.min, q.max)
-            else:
-                case[q.id] = rnd.choice(q.values)
+            case[q.id] = q.random_answer(rnd)
         if "weeks_pregnant" in case:
             case.pop("trimester", None)
         for follow_up, (finding, denial) in FOLLOW_UPS.items():  # e.g. no bleeding amount beside "no bleeding"

@@ -169,7 +169,7 @@ def _ask(session: Session, prompt: Prompt, term: _Terminal) -> None:
         for number, choice in enumerate(prompt.choices, start=1):
             term.say(f"{choice.label} ({choice.value})", first=f"    {number}  ", indent="       ")
     while True:
-        text = term.read(f"    {_hint(prompt)} > ")
+        text = term.read(f"    {_hint(prompt, session)} > ")
         try:
             reply = session.reply(text)
         except AnswerError as error:
@@ -198,7 +198,7 @@ def _ask_each(session: Session, prompt: Prompt, term: _Terminal) -> bool:
     term.say(f"One by one, then: y or n{skip}; b goes back to the list.", indent="    ")
     for number, item in enumerate(prompt.items, start=1):
         while True:
-            text = term.read(f"    {number:>2}  {item.text} {_hint(item)}{' (needed)' if item.required else ''} > ")
+            text = term.read(f"    {number:>2}  {item.text} {_hint(item, session)}{' (needed)' if item.required else ''} > ")
             try:
                 reply = session.questionnaire.interpret(item, text)
             except AnswerError as error:
@@ -256,14 +256,10 @@ def _questions(count: int) -> str:
     return f"{count} more question{'s' if count != 1 else ''}"
 
 
-def _hint(prompt: Prompt | Item) -> str:
+def _hint(prompt: Prompt | Item, session: Session) -> str:
     if getattr(prompt, "kind", "question") == "group":
         return "numbers, n or d"
-    if prompt.type == "boolean":
-        return "y/n"
-    if prompt.type == "integer":
-        return f"{prompt.min}-{prompt.max}"
-    return f"1-{len(prompt.choices)}"
+    return session.questionnaire.question(prompt.id).reply_hint()
 
 
 def _offer(term: _Terminal, text: str, step: Step, session: Session) -> str:

@@ -51,6 +51,7 @@ from .common import (
     answer_coding,
     answer_system,
     questionnaire_url,
+    response_answer,
 )
 from .enable_when import EnableWhen, enable_when
 from .enable_when import _flatten as _flatten  # private; tests/test_fhir.py checks it refuses unknown conditions
@@ -95,6 +96,7 @@ __all__ = [
     "questionnaire",
     "questionnaire_response",
     "questionnaire_url",
+    "response_answer",
     "risk_assessment",
     "urgency_code_system",
     "urgency_coding",

@@ -52,5 +52,6 @@ def _fhir_id(text: str) -> str:
     return cleaned or "triage"
 
 
-def _choice(question: Question, value: Any) -> Choice:
-    return next(c for c in question.choices if c.value == value and type(c.value) is type(value))
+def response_answer(question: Question, value: Any) -> dict:
+    """A valid answer to ``question`` as the ``answer`` element of a QuestionnaireResponse item."""
+    return {"value" + question.fhir_value_type: question.fhir_value(value)}

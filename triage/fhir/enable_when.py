@@ -10,7 +10,6 @@ from typing import Mapping
 
 from ..conditions import AllOf, AnyOf, FactTest, FieldTest, NotOf, negation_normal_form
 from ..questions import Question
-from .common import _choice, answer_coding
 
 _MAX_POINTS = 64  # the most `=` tests one negated integer test may expand to
 
@@ -131,27 +130,23 @@ def _literal(test: FieldTest, negated: bool, questions: Mapping[str, Question]) 
         return {"question": linkid, "operator": "exists", "answerBoolean": flag}
 
     def equals(value) -> dict:
-        if question.type == "boolean":
-            return {"question": linkid, "operator": "=", "answerBoolean": value}
-        if question.type == "integer":
-            return {"question": linkid, "operator": "=", "answerInteger": value}
-        return {"question": linkid, "operator": "=", "answerCoding": answer_coding(question, _choice(question, value))}
+        return {"question": linkid, "operator": "=", "answer" + question.fhir_value_type: question.fhir_value(value)}
 
     if test.operator == "known":
         return _Flat((exists(bool(test.operand) != negated),), "any", True)
 
     try:
-        domain = _domain(question)
+        domain = question.domain()
         holds = [value for value in domain if test.holds_for(value)]
     except (TypeError, StopIteration):  # a test that does not fit the question: cannot say it
         return _always(False)
 
     def matching(values: list) -> list[dict]:
-        return _integer_tests(question, values, equals) if question.type == "integer" else [equals(v) for v in values]
+        return _ordered_tests(question, values, equals) if question.ordered else [equals(v) for v in values]
 
     if not negated:
-        if test.operator in (">=", "<=", ">", "<") and question.type == "integer":
-            tests = [{"question": linkid, "operator": test.operator, "answerInteger": test.operand}]
+        if test.operator in (">=", "<=", ">", "<") and question.ordered:
+            tests = [{"question": linkid, "operator": test.operator, "answer" + question.fhir_value_type: test.operand}]
         elif not holds:
             return _always(False)  # never true; FHIR cannot say "never", so enabling is the safe side
         else:
@@ -167,15 +162,7 @@ def _literal(test: FieldTest, negated: bool, questions: Mapping[str, Question]) 
     return _Flat(tuple(tests), "any", True)
 
 
-def _domain(question: Question) -> list:
-    if question.type == "boolean":
-        return [True, False]
-    if question.type == "integer":
-        return list(range(question.min, question.max + 1))
-    return list(question.values)
-
-
-def _integer_tests(question: Question, values: list[int], equals) -> list[dict]:
+def _ordered_tests(question: Question, values: list[int], equals) -> list[dict]:
     """Tests true exactly for ``values`` (sorted, within min..max): ``<=``/``>=`` for runs at an end, ``=`` inside."""
     runs: list[list[int]] = []
     for value in values:
@@ -186,9 +173,9 @@ def _integer_tests(question: Question, values: list[int], equals) -> list[dict]:
     tests = []
     for run in runs:
         if len(run) > 1 and run[0] == question.min:
-            tests.append({"question": question.id, "operator": "<=", "answerInteger": run[-1]})
+            tests.append({"question": question.id, "operator": "<=", "answer" + question.fhir_value_type: run[-1]})
         elif len(run) > 1 and run[-1] == question.max:
-            tests.append({"question": question.id, "operator": ">=", "answerInteger": run[0]})
+            tests.append({"question": question.id, "operator": ">=", "answer" + question.fhir_value_type: run[0]})
         else:
             tests.extend(equals(v) for v in run)
     return tests

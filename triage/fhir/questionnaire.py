@@ -12,10 +12,7 @@ from .common import (
     ITEM_CONTROL,
     ITEM_CONTROL_SYSTEM,
     LOINC,
-    MAX_VALUE,
-    MIN_VALUE,
     _fhir_id,
-    answer_coding,
     questionnaire_url,
 )
 from .enable_when import enable_when
@@ -61,17 +58,15 @@ def questionnaire(kb: KnowledgeBase) -> dict:
 
 def _question_item(question: Question, by_id: Mapping[str, Question], conditional: bool = True) -> dict:
     item: dict[str, Any] = {}
-    if question.type == "integer":
-        item["extension"] = [
-            {"url": MIN_VALUE, "valueInteger": question.min},
-            {"url": MAX_VALUE, "valueInteger": question.max},
-        ]
+    extensions = question.fhir_extensions()  # an integer's minValue and maxValue
+    if extensions:
+        item["extension"] = extensions
     item["linkId"] = question.id
     code = _verified_code(question)
     if code:
         item["code"] = [code]
     item["text"] = question.text
-    item["type"] = question.type
+    item["type"] = question.fhir_type
     if question.ask_when is not None and conditional:
         mapped = enable_when(question.ask_when, by_id)
         if mapped.conditions:
@@ -80,8 +75,9 @@ def _question_item(question: Question, by_id: Mapping[str, Question], conditiona
                 item["enableBehavior"] = mapped.behavior
     if getattr(question, "required", False):
         item["required"] = True  # the questionnaire takes no "don't know"; a case may still leave it unknown
-    if question.type == "choice":
-        item["answerOption"] = [{"valueCoding": answer_coding(question, c)} for c in question.choices]
+    options = question.fhir_answer_options()  # a choice's codings
+    if options:
+        item["answerOption"] = options
     item["item"] = [{
         "extension": [{
             "url": ITEM_CONTROL,
@@ -99,6 +95,6 @@ def _verified_code(question: Question) -> dict | None:
     if entry is None:
         return None
     code, display, shape = entry
-    if any(getattr(question, key) != value for key, value in shape.items()):
+    if question.model_dump(include=set(shape)) != shape:
         return None
     return {"system": LOINC, "code": code, "display": display}

@@ -11,9 +11,7 @@ from ..errors import CaseError
 from ..knowledge import KnowledgeBase
 from ..questions import Question
 from ..text import quoted
-from .common import _FHIR_ID, CASE_ID_SYSTEM, HELP_SUFFIX, _choice, answer_coding, answer_system, questionnaire_url
-
-_VALUE_KEY = {"boolean": "valueBoolean", "integer": "valueInteger", "choice": "valueCoding"}
+from .common import _FHIR_ID, CASE_ID_SYSTEM, HELP_SUFFIX, questionnaire_url, response_answer
 
 
 def is_fhir_resource(data: Any) -> bool:
@@ -168,7 +166,7 @@ class _ResponseReader:
     def answer_value(self, question: Question, answer: Any) -> Any:
         """The typed value of one answer, or None after recording the problem."""
         linkid = question.id
-        expected = _VALUE_KEY[question.type]
+        expected = "value" + question.fhir_value_type
         keys = [key for key in answer if isinstance(key, str) and key.startswith("value")] if isinstance(answer, Mapping) else []
         if len(keys) != 1:
             self.problems.append(f"linkId {linkid!r}: an answer needs exactly one value[x]; expected {expected}")
@@ -179,38 +177,11 @@ class _ResponseReader:
                 f"linkId {linkid!r}: wrong type: {key} given, expected {expected} ({question.describe_allowed()})"
             )
             return None
-        if question.type == "boolean":
-            if not isinstance(value, bool):
-                self.problems.append(f"linkId {linkid!r}: wrong type: valueBoolean must be true or false, not {value!r}")
-                return None
-            return value
-        if question.type == "integer":
-            if not isinstance(value, int) or isinstance(value, bool):
-                self.problems.append(f"linkId {linkid!r}: wrong type: valueInteger must be a whole number, not {value!r}")
-                return None
-            if not question.accepts(value):
-                self.problems.append(f"linkId {linkid!r}: {value} is out of range; expected {question.describe_allowed()}")
-                return None
-            return value
-        return self.coded_value(question, value)
-
-    def coded_value(self, question: Question, coding: Any) -> Any:
-        linkid = question.id
-        options = ", ".join(repr(str(v)) for v in question.values)
-        if not isinstance(coding, Mapping) or not isinstance(coding.get("code"), str):
-            self.problems.append(f"linkId {linkid!r}: valueCoding needs a code, one of {options}")
+        try:
+            return question.fhir_read(value)
+        except ValueError as problem:
+            self.problems.append(f"linkId {linkid!r}: {problem}")
             return None
-        system = coding.get("system")
-        if system is not None and system != answer_system(question):
-            self.problems.append(
-                f"linkId {linkid!r}: code system {system!r} is not the question's {answer_system(question)!r}"
-            )
-            return None
-        for choice in question.choices:
-            if str(choice.value) == coding["code"]:
-                return choice.value
-        self.problems.append(f"linkId {linkid!r}: {coding['code']!r} is not an allowed option; expected one of {options}")
-        return None
 
 
 def questionnaire_response(case: CaseBase, kb: KnowledgeBase, resource_id: str | None = None) -> dict:
@@ -230,14 +201,8 @@ def questionnaire_response(case: CaseBase, kb: KnowledgeBase, resource_id: str |
     resource["questionnaire"] = f"{questionnaire_url(kb)}|{kb.version}"
     resource["status"] = "completed"
     resource["item"] = [
-        {"linkId": q.id, "text": q.text, "answer": [_answer(q, answers[q.id])]}
+        {"linkId": q.id, "text": q.text, "answer": [response_answer(q, answers[q.id])]}
         for q in kb.questions
         if q.id in answers
     ]
     return resource
-
-
-def _answer(question: Question, value: Any) -> dict:
-    if question.type == "choice":
-        return {"valueCoding": answer_coding(question, _choice(question, value))}
-    return {_VALUE_KEY[question.type]: value}

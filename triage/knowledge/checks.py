@@ -143,7 +143,7 @@ def _check_field_test(test: FieldTest, questions: dict[str, Question]) -> list[s
     if op == "known":
         return []
     if op in (">=", "<=", ">", "<"):
-        if question.type != "integer":
+        if not question.ordered:
             return [f"field {test.field!r}: {op} needs an integer question, {test.field} is {question.type}"]
         return []
     values = operand if op == "in" else [operand]

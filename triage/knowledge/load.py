@@ -171,6 +171,8 @@ def _locate(data: Any, error: dict) -> str:
             kind = {"rules": "rule", "questions": "question", "causes": "cause", "advice": "advice"}.get(str(loc[0]), str(loc[0]))
             prefix = f"{kind} {items[loc[1]].get('id', '#' + str(loc[1] + 1))}: "
             loc = loc[2:]
+            if kind == "question" and loc[:1] == [items[error["loc"][1]].get("type")]:
+                loc = loc[1:]  # the question's type, which pydantic's tagged union adds to the path
     path = ".".join(str(p) for p in loc)
     message = error["msg"].removeprefix("Value error, ")
     return f"{prefix}{path or '(top level)'}: {message}"

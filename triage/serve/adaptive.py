@@ -146,11 +146,7 @@ class AdaptiveForm:
         question = self.kb.question_by_id[link]
         item: dict[str, Any] = {"linkId": link, "text": question.text}
         if value is not None:
-            if question.type == "choice":
-                choice = next(c for c in question.choices if c.value == value and type(c.value) is type(value))
-                item["answer"] = [{"valueCoding": fhir.answer_coding(question, choice)}]
-            else:
-                item["answer"] = [{"valueBoolean" if question.type == "boolean" else "valueInteger": value}]
+            item["answer"] = [fhir.response_answer(question, value)]
         return item
 
     def _result_item(self, step: Step) -> dict:
