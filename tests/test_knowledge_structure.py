@@ -105,6 +105,9 @@ def test_every_name_triage_knowledge_gave_before_the_package_is_still_given():
 
 
 def test_no_module_of_the_package_is_over_400_lines():
-    sizes = {module.name: len(module.read_text(encoding="utf-8").splitlines()) for module in KNOWLEDGE.glob("*.py")}
-    assert {"models.py", "base.py", "load.py", "checks.py", "verify.py"} <= set(sizes)
+    # The whole package, not only knowledge/: a module should read in one sitting.
+    sizes = {str(module.relative_to(PACKAGE)): len(module.read_text(encoding="utf-8").splitlines())
+             for module in PACKAGE.rglob("*.py")}
+    assert {"knowledge/models.py", "knowledge/base.py", "knowledge/load.py", "knowledge/checks.py",
+            "knowledge/verify.py", "parallel.py", "inputs.py"} <= set(sizes)
     assert {name: size for name, size in sizes.items() if size > 400} == {}
