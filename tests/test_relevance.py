@@ -4,6 +4,7 @@ of the interview (its first result is never below the full answers; every questi
 from __future__ import annotations
 
 import copy
+import functools
 import random
 
 import yaml
@@ -46,7 +47,15 @@ def partial_cases(draw):
 
 
 def summary(answers):
-    result = ENGINE.assess({k: v for k, v in answers.items() if v is not None})
+    return _summary(frozenset((k, v) for k, v in answers.items() if v is not None))
+
+
+@functools.lru_cache(maxsize=500_000)
+def _summary(known):
+    # Kept across examples: the completions tried for the first screens are the same in every
+    # example, and an assessment depends on the answers alone (test_compiler.py and
+    # test_safety_properties.py show it, whatever was assessed before).
+    result = ENGINE.assess(dict(known))
     return (result.urgency, frozenset(result.cause_ids), frozenset(f.id for f in result.red_flags),
             frozenset(a.id for a in result.advice))
 
