@@ -114,6 +114,15 @@ def test_a_question_is_relevant_only_while_its_rule_could_change_the_result():
                 assert state.rule.id not in reasons
 
 
+def test_a_rule_that_could_fire_only_beside_one_that_says_as_much_asks_nothing():
+    # A sudden swelling (a pre-eclampsia sign) is said: the rule on vomiting with pre-eclampsia
+    # signs is still open, but whenever it fires the sudden-swelling rule fires too and says all
+    # it says, so vomiting is not worth asking for it (relevance._implied_by_another).
+    analysis = RELEVANCE.analyse({"lower_back_pain": True, "sudden_swelling": True})
+    assert analysis.rules["safety_vomiting_with_pre_eclampsia_signs"].status == OPEN
+    assert "vomiting" not in analysis.relevant
+
+
 def test_the_urgency_is_settled_only_when_no_open_rule_could_raise_it():
     assert not RELEVANCE.analyse({"vaginal_bleeding": True}).settled  # with severe tummy pain: an emergency
     assert RELEVANCE.analyse({"breathless_or_chest_pain": True}).settled  # nothing is above emergency
