@@ -6,12 +6,15 @@ checks the exit status, the message and what is left behind.
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -127,8 +130,13 @@ def test_an_output_file_never_takes_a_closed_descriptor(tmp_path):
 
 
 def start_batch(tmp_path, *args) -> subprocess.Popen:
-    env = {**os.environ, "TMPDIR": str(tmp_path / "tmp")}
-    (tmp_path / "tmp").mkdir(exist_ok=True)
+    # The batch's own temporary directory, seen from the test as tmp_path / "tmp". Its real path
+    # is short: the forkserver's socket goes there, a socket path has at most 107 bytes, and
+    # tmp_path under pytest-xdist (.../popen-gw0/test_name0/) can be longer than that allows.
+    short = Path(tempfile.mkdtemp(prefix="batch-"))
+    atexit.register(shutil.rmtree, short, ignore_errors=True)
+    (tmp_path / "tmp").symlink_to(short, target_is_directory=True)
+    env = {**os.environ, "TMPDIR": str(short)}
     return subprocess.Popen([sys.executable, "-m", "triage", "batch", "-q", "--workers", "2", *args], cwd=REPO, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 

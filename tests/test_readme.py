@@ -51,6 +51,6 @@ def test_readme_python_block_runs(code):
 
 def test_readme_test_command_is_what_ci_runs():
     ci = (REPO / ".ci" / "run").read_text()
-    assert 'pip install ".[test]" && python -m pytest -q' in README
-    assert '".[test]"' in ci and "-m pytest -q" in ci
+    assert 'pip install ".[test]" && python -m pytest -q -n auto' in README
+    assert '".[test]"' in ci and "-m pytest -q -n auto" in ci
     assert "ruff check ." in README and 'ruff" check .' in ci and ci.index("ruff") < ci.index("-m pytest")

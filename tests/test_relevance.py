@@ -4,6 +4,7 @@ of the interview (its first result is never below the full answers; every questi
 from __future__ import annotations
 
 import copy
+import functools
 import random
 
 import yaml
@@ -46,7 +47,15 @@ def partial_cases(draw):
 
 
 def summary(answers):
-    result = ENGINE.assess({k: v for k, v in answers.items() if v is not None})
+    return _summary(frozenset((k, v) for k, v in answers.items() if v is not None))
+
+
+@functools.lru_cache(maxsize=500_000)
+def _summary(known):
+    # Kept across examples: the completions tried for the first screens are the same in every
+    # example, and an assessment depends on the answers alone (test_compiler.py and
+    # test_safety_properties.py show it, whatever was assessed before).
+    result = ENGINE.assess(dict(known))
     return (result.urgency, frozenset(result.cause_ids), frozenset(f.id for f in result.red_flags),
             frozenset(a.id for a in result.advice))
 
@@ -103,6 +112,15 @@ def test_a_question_is_relevant_only_while_its_rule_could_change_the_result():
                 assert state.rule.id not in reasons, (answers, state.rule.id)  # it would add nothing
             if state.status != OPEN:
                 assert state.rule.id not in reasons
+
+
+def test_a_rule_that_could_fire_only_beside_one_that_says_as_much_asks_nothing():
+    # A sudden swelling (a pre-eclampsia sign) is said: the rule on vomiting with pre-eclampsia
+    # signs is still open, but whenever it fires the sudden-swelling rule fires too and says all
+    # it says, so vomiting is not worth asking for it (relevance._implied_by_another).
+    analysis = RELEVANCE.analyse({"lower_back_pain": True, "sudden_swelling": True})
+    assert analysis.rules["safety_vomiting_with_pre_eclampsia_signs"].status == OPEN
+    assert "vomiting" not in analysis.relevant
 
 
 def test_the_urgency_is_settled_only_when_no_open_rule_could_raise_it():

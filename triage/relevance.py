@@ -118,6 +118,12 @@ class Relevance:
             for fact in rule.spec.then.derive:
                 self.derivers.setdefault(fact, []).append(rule.id)
         self.decisive = self._decisive()
+        # Which rules conclude all that each rule does: fixed by the rules, so worked out once
+        # here rather than for every pair of open rules on every screen.
+        self._covered_by: dict[str, frozenset[str]] = {
+            rule.id: frozenset(other.id for other in kb.rules if other is not rule and _covers(other, rule))
+            for rule in kb.rules
+        }
 
     def _decisive(self) -> frozenset[str]:
         """The questions some rule setting an urgency above self-care, or a red flag, tests,
@@ -307,8 +313,9 @@ class Relevance:
                 or set(then.advice) - advice - withheld
                 or (set(then.withhold_advice) & could_advise) - withheld
             )
+        open_by_id = {s.rule.id: s for s in open_states}
         for state in open_states:
-            if state.matters and _implied_by_another(state, open_states):
+            if state.matters and _implied_by_another(state, open_by_id, self._covered_by[state.rule.id]):
                 state.matters = False
         relevant: dict[str, list[RuleState]] = {}
         for state in open_states:
@@ -318,35 +325,38 @@ class Relevance:
         return Analysis(states, facts, concluded, relevant)
 
 
-def _implied_by_another(state: RuleState, open_states: list[RuleState]) -> bool:
+def _implied_by_another(state: RuleState, open_by_id: dict[str, RuleState], covered_by: frozenset[str]) -> bool:
     """Whether, however the open questions are answered, this rule could fire only beside
-    another that concludes all it does (as urgent or more, the same causes, warning signs and
-    advice): then its firing changes nothing, and its questions need not be asked for it.
+    another open one (``open_by_id``) that concludes all it does (``covered_by``: the rules
+    that do, see :func:`_covers`):
+    then its firing changes nothing, and its questions need not be asked for it.
 
     Exact, not a guess: each of the rule's open branches still needs every test that some
     open branch of the other rule needs (the tests already passed stay passed), so whenever
     this rule fires, the other fires too. (Vomiting from 20 weeks with upper tummy pain
     already answered yes: the upper-tummy-pain rule needs only the weeks, and says more.)
     """
-    then = state.rule.spec.then
-    if then.derive:
+    if state.rule.spec.then.derive:
         return False  # a derived fact's effects are other rules': keep it simple and ask
-
-    def covers(other) -> bool:
-        o = other.spec.then
-        return (
-            (then.urgency is None or (o.urgency is not None and o.urgency.rank >= then.urgency.rank))
-            and {f.id for f in then.red_flags} <= {f.id for f in o.red_flags}
-            and set(then.causes) <= set(o.causes)
-            and set(then.advice) <= set(o.advice)
-            and set(then.withhold_advice) <= set(o.withhold_advice)
-        )
 
     # Only a rule still kept can stand in for another, so of two rules that imply each other
     # one is always kept (and its questions asked).
-    others = [s for s in open_states if s is not state and s.matters and covers(s.rule)]
+    others = [s for rule_id in covered_by if (s := open_by_id.get(rule_id)) is not None and s.matters]
     return bool(others) and all(
         any(needed <= needs for other in others for needed in other.open_needs) for needs in state.open_needs
+    )
+
+
+def _covers(other: Rule, rule: Rule) -> bool:
+    """Whether ``other`` concludes all ``rule`` does: as urgent or more, the same causes,
+    warning signs and advice, and the same advice withheld."""
+    then, o = rule.spec.then, other.spec.then
+    return (
+        (then.urgency is None or (o.urgency is not None and o.urgency.rank >= then.urgency.rank))
+        and {f.id for f in then.red_flags} <= {f.id for f in o.red_flags}
+        and set(then.causes) <= set(o.causes)
+        and set(then.advice) <= set(o.advice)
+        and set(then.withhold_advice) <= set(o.withhold_advice)
     )
 
 
