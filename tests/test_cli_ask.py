@@ -249,3 +249,13 @@ def test_one_by_one_offers_dont_know_only_where_it_is_accepted(engine):
         assert "(not where it says 'needed')" in instructions, instructions
     first = group.items[0]
     assert f"{first.text} y/n{' (needed)' if first.required else ''} >" in shown
+
+
+def test_going_back_from_one_by_one_says_which_yes_is_not_kept(engine):
+    # new-user trial: a yes given one by one vanished without a word after b
+    group = Questionnaire(engine).start().step.question
+    assert group.kind == "group"
+    lines = ["d", "y", "b"]  # yes to the first item, then back to the list
+    result = ask(input=typed(lines))
+    shown = " ".join(result.stdout.split())
+    assert f"Not kept, so give it again on the list if it applies: you said yes to {group.items[0].text}" in shown

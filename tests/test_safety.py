@@ -47,7 +47,10 @@ def test_cauda_equina_signs_are_an_emergency(engine):
     assert engine.assess({"saddle_numbness": True, "bladder_bowel_change": True}).urgency is Urgency.EMERGENCY
     assert engine.assess({"saddle_numbness": True}).urgency is Urgency.EMERGENCY
     assert engine.assess({"bladder_bowel_change": True, "lower_back_pain": True}).urgency is Urgency.EMERGENCY
-    assert engine.assess({"bladder_bowel_change": True}).urgency is Urgency.WITHIN_24H
+    # Back and leg pain not known: unknown is never no, so checked now (new-user trial)
+    assert engine.assess({"bladder_bowel_change": True}).urgency is Urgency.URGENT
+    alone = {"bladder_bowel_change": True, "lower_back_pain": False, "leg_pain": False}
+    assert engine.assess(alone).urgency is Urgency.WITHIN_24H
 
 
 def test_kidney_infection_needs_fever_and_back_pain(engine):

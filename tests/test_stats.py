@@ -38,3 +38,9 @@ def test_the_interval_holds_the_rate_and_stays_in_range(pair):
     low, high = wilson(count, total)
     assert 0.0 <= low <= count / total <= high <= 1.0
     assert high - low > 0
+
+
+def test_the_sample_size_sentence_does_not_claim_100_percent_when_the_audit_was_not():
+    # new-user trial: 0 of 2 correct still printed "100% on 2 vignettes means ..."
+    assert all_correct_means(2, 0).startswith("even 100% on 2 vignettes would mean") and "34.2%" in all_correct_means(2, 0)
+    assert all_correct_means(2, 2) == all_correct_means(2)

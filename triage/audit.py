@@ -318,7 +318,7 @@ def _report(outcomes: list[Outcome]) -> AuditReport:
         figures=figures,
         accuracy_by_level=by_level,
         over_under_odds=over_under_odds(count["over"], count["under"]),
-        all_correct_means=all_correct_means(total),
+        all_correct_means=all_correct_means(total, count["appropriate"]),
         under_triaged=[o for o in outcomes if o.verdict == "under"],
         outcomes=outcomes,
     )

@@ -69,10 +69,13 @@ def over_under_odds(over: int, under: int) -> float | None:
     return round(over / under, 2) if under else None
 
 
-def all_correct_means(total: int) -> str:
-    """What 100% on ``total`` vignettes shows, in words."""
+def all_correct_means(total: int, correct: int | None = None) -> str:
+    """What 100% on ``total`` vignettes shows, in words (``correct``: how many were; all when not given)."""
     if not total:
         return "no vignettes: no figure can be given"
     low, _ = wilson(total, total)
+    if correct is not None and correct != total:  # not 100%: say what even 100% could show, not that it was
+        return (f"even 100% on {total} vignettes would mean, with 95% confidence, only at least {percent(low)} "
+                f"(the lower bound of the Wilson interval)")
     return (f"100% on {total} vignettes means, with 95% confidence, at least {percent(low)} "
             f"(the lower bound of the Wilson interval), not certainty")

@@ -209,6 +209,11 @@ def _ask_each(session: Session, prompt: Prompt, term: _Terminal) -> bool:
             elif reply.kind == "why":
                 _show_why(item.why, term, "The answer can still decide:", session)
             elif reply.kind == "back":
+                # Back to the list drops the answers given one by one: say so for every yes.
+                dropped = [other.text for other in prompt.items if values.get(other.id) is True]
+                if dropped:
+                    term.say("Not kept, so give it again on the list if it applies: you said yes to "
+                             + "; ".join(dropped), indent="    ")
                 term.say(_group_help(len(prompt.items)), indent="    ")
                 return False
             elif reply.kind in ("answer", "skip"):
