@@ -210,6 +210,7 @@ def main(ctx: click.Context, rules_dir: Path | None, packs: tuple[str, ...]) -> 
       2    a usage error
       3    an output file cannot be written (nothing complete was written)
       4    a worker process died or Dask failed (the cases may be fine: retry)
-      130  stopped by Ctrl-C (batch: 143 by SIGTERM, 141 when its reader stops)
+      130  stopped by Ctrl-C (batch: 143 by SIGTERM)
+      141  the reader of standard output stopped (| head), quietly
     """
     ctx.obj = State(rules_dir, packs)
