@@ -32,6 +32,7 @@ class Problem:
 
     message: str
     field: str | None = None
+    expression: str | None = None  # FHIRPath of the element, for an OperationOutcome; else from ``field``
 
 
 @dataclass
@@ -45,6 +46,15 @@ class RequestProblem(Exception):
 
     def __str__(self) -> str:
         return self.error
+
+
+def kind_of(value) -> str:
+    """What a JSON value is, for a message about a wrong type: 'a number', 'a string', 'null'..."""
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    return {str: "a string", list: "a list", type(None): "null"}.get(type(value), "an object")
 
 
 def from_case_error(error: CaseError, fhir: bool = False, status: int = 422) -> RequestProblem:
@@ -76,7 +86,8 @@ def from_validation_errors(errors, fhir: bool = False) -> RequestProblem:
 
 def _capped(problems: list[Problem]) -> list[Problem]:
     kept = [Problem(p.message if len(p.message) <= MAX_MESSAGE else p.message[: MAX_MESSAGE - 1] + "…",
-                    p.field if p.field is None or len(p.field) <= 100 else p.field[:99] + "…")
+                    p.field if p.field is None or len(p.field) <= 100 else p.field[:99] + "…",
+                    p.expression if p.expression is None or len(p.expression) <= 200 else p.expression[:199] + "…")
             for p in problems]
     # CaseError has already cut its list to MAX_PROBLEMS and a count (one more line): cut only
     # a longer list, so that count is never counted again.
@@ -100,7 +111,9 @@ def operation_outcome(problem: RequestProblem) -> dict:
     issues = []
     for item in problem.problems or [Problem(problem.error)]:
         issue = {"severity": "error", "code": code, "diagnostics": item.message}
-        if item.field:
+        if item.expression:
+            issue["expression"] = [item.expression]
+        elif item.field:
             issue["expression"] = [f"QuestionnaireResponse.item.where(linkId='{item.field}')"
                                    if problem.fhir and _is_link_id(item.field) else item.field]
         issues.append(issue)
