@@ -270,3 +270,9 @@ def test_every_element_read_of_the_wrong_type_is_412_never_500_nor_a_silent_card
         response = call(server, hook_request(prefetch))
         assert response.status_code == 412, (wrong, response.text)
         OperationOutcome.model_validate(response.json())
+
+
+def test_a_response_to_another_questionnaire_is_412_naming_the_element(server, kb, engine):
+    resource = {**response_for(kb, engine, {"leg_cramps": True}), "questionnaire": "http://example.org/Questionnaire/phq-9"}
+    issues = refused(server, resource, "questionnaire: answers 'http://example.org/Questionnaire/phq-9'")
+    assert ["QuestionnaireResponse.questionnaire"] in [issue.get("expression") for issue in issues]

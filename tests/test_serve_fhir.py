@@ -290,3 +290,10 @@ def test_several_contained_questionnaires_and_none_named_is_refused(server):
     out["contained"].append({**out["contained"][0], "id": "other", "item": []})
     out["questionnaire"] = fhir.questionnaire_url(triage.load_knowledge_base())
     refused(server, out, "2 Questionnaires, and questionnaire names none of them")
+
+
+def test_an_element_of_the_response_is_named_as_an_element_not_as_a_linkid(server):
+    # hostile trial (round 3): a key that is not an item was named QuestionnaireResponse.item.where(linkId=...)
+    issues = refused(server, {**START, "fever": True}, "not an element of a FHIR QuestionnaireResponse",
+                     "QuestionnaireResponse.fever")
+    assert not any("where(linkId='fever')" in e for issue in issues for e in issue.get("expression", []))

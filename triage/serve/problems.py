@@ -19,6 +19,8 @@ FHIR_JSON = "application/fhir+json"
 
 # CaseError problems read "field 'x': ..." (cases) or "linkId 'x': ..." (FHIR responses).
 _NAMED = re.compile(r"^(?:field|linkId) '([^']+)'")
+# ... and a QuestionnaireResponse's own elements ("questionnaire: ...", "field 'x': not an element of a FHIR ...").
+_ELEMENT = re.compile(r"^(?:field '([^']+)': not an element of a FHIR QuestionnaireResponse|(questionnaire|contained|status)\b)")
 _FHIR_CODES = {400: "structure", 404: "not-found", 412: "required", 413: "too-long", 422: "invalid"}
 # A problem quotes the value it is about: a long value is cut, and a body with
 # thousands of problems gets the first ones and a count.
@@ -62,7 +64,12 @@ def from_case_error(error: CaseError, fhir: bool = False, status: int = 422) -> 
     problems = []
     for line in error.problems:
         named = _NAMED.match(line)
-        problems.append(Problem(line, named.group(1) if named else None))
+        element = _ELEMENT.match(line) if fhir else None
+        if element:  # an element of the response, not an item: name it as such, not by linkId
+            name = element.group(1) or element.group(2)
+            problems.append(Problem(line, name, f"QuestionnaireResponse.{name}"))
+        else:
+            problems.append(Problem(line, named.group(1) if named else None))
     return RequestProblem(status, "invalid answers", problems, fhir)
 
 
