@@ -219,10 +219,11 @@ def urgent_response(kb, engine):
     (lambda r: {"resourceType": "Bundle", "entry": [{"resource": bundle_of(r)}]}, "a Bundle inside the Bundle is not read"),
     (lambda r: {"resourceType": "Bundle", "entry": [r]}, "entry[0]: an entry needs a resource"),
     (lambda r: {"resourceType": "Bundle", "entry": [{"resource": r}, 5]}, "entry[1]: an entry needs a resource"),
-    (lambda r: {"resourceType": "Bundle", "entry": [{"resource": [r]}]}, "entry[0]: an entry needs a resource"),
+    (lambda r: {"resourceType": "Bundle", "entry": [{"resource": [r]}]}, "its resource is a list"),
     (lambda r: {"resourceType": "Bundle", "entry": [{"resource": {k: v for k, v in r.items() if k != "resourceType"}}]},
      "has no resourceType"),
-])
+], ids=["entry-object", "entry-number", "entry-string", "nested-bundle", "entry-is-the-response", "entry-number-item",
+        "resource-list", "resource-without-type"])
 def test_a_bundle_whose_entries_cannot_all_be_read_is_412_naming_the_entry(server, kb, engine, shape, expected):
     issues = refused(server, shape(urgent_response(kb, engine)), expected)
     assert all(issue["expression"][0].startswith("prefetch.questionnaireResponse.entry") for issue in issues)

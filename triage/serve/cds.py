@@ -134,8 +134,9 @@ def _bundle_responses(bundle: Mapping) -> list[Mapping]:
     for number, entry in enumerate(entries):
         resource = entry.get("resource") if isinstance(entry, Mapping) else None
         if not isinstance(resource, Mapping):
-            raise _precondition(f"{where}[{number}]: an entry needs a resource (an object); "
-                                f"{'got ' + kind_of(entry) if not isinstance(entry, Mapping) else 'it has none'}",
+            got = f"the entry is {kind_of(entry)}" if not isinstance(entry, Mapping) else (
+                "it has none" if resource is None else f"its resource is {kind_of(resource)}")
+            raise _precondition(f"{where}[{number}]: an entry needs a resource (an object); {got}",
                                 f"{where}[{number}].resource")
         kind = resource.get("resourceType")
         if kind == "Bundle" or not isinstance(kind, str):
