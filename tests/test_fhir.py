@@ -569,6 +569,10 @@ def item(link, *answers):
         (response_with(item("leg_pain", {"valueBoolean": True}), questionnaire="http://example.org/Questionnaire/phq-9"),
          "questionnaire: answers 'http://example.org/Questionnaire/phq-9'"),
         (response_with(item("leg_pain", {"valueBoolean": True}), status="entered-in-error"), "entered-in-error"),
+        # hostile trial (round 3): a contained that is not a list was ignored, unread
+        (response_with(item("leg_pain", {"valueBoolean": True}), contained=5), "contained: must be a list of resources"),
+        (response_with(item("leg_pain", {"valueBoolean": True}), contained={"resourceType": "QuestionnaireResponse"}),
+         "contained: must be a list of resources"),
         ({"resourceType": "Patient", "id": "p1"}, "a FHIR Patient is not a case; send a QuestionnaireResponse"),
     ],
 )

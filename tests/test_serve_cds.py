@@ -176,3 +176,104 @@ def test_a_malformed_hook_call_is_400_or_422_naming_the_field(server, body, fiel
     response = call(server, body)
     assert response.status_code in (400, 422)
     assert field in [problem["field"] for problem in response.json()["problems"]], response.text
+
+
+def bundle_of(*responses):
+    return {"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": r} for r in responses]}
+
+
+def refused(server, prefetch, expected):
+    response = call(server, hook_request(prefetch))
+    assert response.status_code == 412 and response.headers["content-type"] == "application/fhir+json", response.text
+    OperationOutcome.model_validate(response.json())
+    assert any(expected in issue["diagnostics"] for issue in response.json()["issue"]), response.text
+    return response.json()["issue"]
+
+
+def test_two_different_responses_authored_at_the_same_instant_are_refused_in_either_order(server, kb, engine):
+    # hostile trial (round 3): max() took the first of a tie, so Bundle order chose self-care or emergency
+    calm = {**response_for(kb, engine, {"leg_cramps": True, "night_cramps": True}), "authored": "2026-12-01T10:00:00Z"}
+    breathless = {**response_for(kb, engine, {"breathless_or_chest_pain": True}), "authored": "2026-12-01T11:00:00+01:00"}
+    for entries in ([calm, breathless], [breathless, calm]):
+        refused(server, bundle_of(*entries), "authored at the same instant")
+
+
+def test_the_same_response_twice_is_no_tie(server, kb, engine):
+    breathless = {**response_for(kb, engine, {"breathless_or_chest_pain": True}), "authored": "2026-12-01T10:00:00Z"}
+    older = {**response_for(kb, engine, {"leg_cramps": True}), "authored": "2026-11-01T10:00:00Z"}
+    [card] = call(server, hook_request(bundle_of(older, breathless, breathless))).json()["cards"]
+    assert "emergency" in card["summary"]
+
+
+def urgent_response(kb, engine):
+    # hostile trial (round 3): an entry shaped wrongly was skipped, so these answers gave no card
+    case = next(c for c in random_cases(kb.questions, 3000, seed=11) if engine.assess(c).urgency.value == "urgent")
+    case.pop("id")
+    return response_for(kb, engine, case)
+
+
+@pytest.mark.parametrize("shape, expected", [
+    (lambda r: {"resourceType": "Bundle", "type": "searchset", "entry": {"resource": r}}, "entry: must be a list of entries"),
+    (lambda r: {"resourceType": "Bundle", "type": "searchset", "entry": 5}, "entry: must be a list of entries, not a number"),
+    (lambda r: {"resourceType": "Bundle", "type": "searchset", "entry": "x"}, "entry: must be a list of entries, not a string"),
+    (lambda r: {"resourceType": "Bundle", "entry": [{"resource": bundle_of(r)}]}, "a Bundle inside the Bundle is not read"),
+    (lambda r: {"resourceType": "Bundle", "entry": [r]}, "entry[0]: an entry needs a resource"),
+    (lambda r: {"resourceType": "Bundle", "entry": [{"resource": r}, 5]}, "entry[1]: an entry needs a resource"),
+    (lambda r: {"resourceType": "Bundle", "entry": [{"resource": [r]}]}, "its resource is a list"),
+    (lambda r: {"resourceType": "Bundle", "entry": [{"resource": {k: v for k, v in r.items() if k != "resourceType"}}]},
+     "has no resourceType"),
+], ids=["entry-object", "entry-number", "entry-string", "nested-bundle", "entry-is-the-response", "entry-number-item",
+        "resource-list", "resource-without-type"])
+def test_a_bundle_whose_entries_cannot_all_be_read_is_412_naming_the_entry(server, kb, engine, shape, expected):
+    issues = refused(server, shape(urgent_response(kb, engine)), expected)
+    assert all(issue["expression"][0].startswith("prefetch.questionnaireResponse.entry") for issue in issues)
+
+
+@pytest.mark.parametrize("status", ["in-progress", "stopped", "entered-in-error", None, 5])
+def test_a_response_that_is_not_completed_or_amended_is_412_saying_why(server, kb, engine, status):
+    # hostile trial (round 3): an in-progress response was triaged as if its answers were complete
+    resource = {**response_for(kb, engine, {"leg_cramps": True}), "status": status}
+    if status is None:
+        del resource["status"]
+    refused(server, resource, "not 'completed' or 'amended'")
+    refused(server, bundle_of(resource), "not 'completed' or 'amended'")
+
+
+def test_an_amended_response_is_triaged(server, kb, engine):
+    resource = {**response_for(kb, engine, {"breathless_or_chest_pain": True}), "status": "amended"}
+    [card] = call(server, hook_request(resource)).json()["cards"]
+    assert "emergency" in card["summary"]
+
+
+WRONG = {"list": [5, "x", True, {"a": 1}], "object": [5, "x", True, [], [{"a": 1}]], "string": [5, True, [], {"a": 1}]}
+# Each element the service or the reader reads, and what it must be.
+ELEMENTS = [
+    (("entry",), "list"), (("entry", 0), "object"), (("entry", 0, "resource"), "object"),
+    (("entry", 0, "resource", "subject"), "object"), (("entry", 0, "resource", "subject", "reference"), "string"),
+    (("entry", 0, "resource", "authored"), "string"), (("entry", 0, "resource", "status"), "string"),
+    (("entry", 0, "resource", "item"), "list"), (("entry", 0, "resource", "item", 0), "object"),
+    (("entry", 0, "resource", "item", 0, "linkId"), "string"), (("entry", 0, "resource", "item", 0, "answer"), "list"),
+    (("entry", 0, "resource", "contained"), "list"),
+]
+
+
+@pytest.mark.parametrize("path, kind", ELEMENTS, ids=lambda p: ".".join(map(str, p)) if isinstance(p, tuple) else p)
+def test_every_element_read_of_the_wrong_type_is_412_never_500_nor_a_silent_card(server, kb, engine, path, kind):
+    # hostile trial (round 3): {"entry": 5} was a 500 (TypeError); an entry object gave no card
+    breathless = {**response_for(kb, engine, {"breathless_or_chest_pain": True}), "authored": "2026-12-01T10:00:00Z"}
+    older = {**response_for(kb, engine, {"leg_cramps": True}), "authored": "2026-11-01T10:00:00Z"}
+    for wrong in WRONG[kind]:
+        prefetch = bundle_of(breathless, older)
+        holder = prefetch
+        for key in path[:-1]:
+            holder = holder[key]
+        holder[path[-1]] = wrong
+        response = call(server, hook_request(prefetch))
+        assert response.status_code == 412, (wrong, response.text)
+        OperationOutcome.model_validate(response.json())
+
+
+def test_a_response_to_another_questionnaire_is_412_naming_the_element(server, kb, engine):
+    resource = {**response_for(kb, engine, {"leg_cramps": True}), "questionnaire": "http://example.org/Questionnaire/phq-9"}
+    issues = refused(server, resource, "questionnaire: answers 'http://example.org/Questionnaire/phq-9'")
+    assert ["QuestionnaireResponse.questionnaire"] in [issue.get("expression") for issue in issues]

@@ -198,3 +198,102 @@ def test_parameters_with_two_responses_are_refused_not_one_of_them_read(server):
         response = httpx.post(server.url + NEXT, json=body)
         assert response.status_code == 422 and "given 2 times" in response.text
         assert response.json()["resourceType"] == "OperationOutcome"
+
+
+def refused(server, body, expected, expression=None):
+    issues = bad(server, body)
+    assert any(expected in issue["diagnostics"] for issue in issues), issues
+    if expression is not None:
+        assert expression in [e for issue in issues for e in issue.get("expression", [])], issues
+    return issues
+
+
+WRONG = {"list": [5, "x", True, {"a": 1}], "object": [5, "x", True, [], [{"a": 1}]], "string": [5, True, [], {"a": 1}]}
+# Each element $next-question reads from a response (after the first call), and what it must be.
+ELEMENTS = [
+    (("contained",), "list"), (("contained", 0), "object"), (("contained", 0, "resourceType"), "string"),
+    (("contained", 0, "item"), "list"), (("contained", 0, "item", 0), "object"),
+    (("contained", 0, "item", 0, "linkId"), "string"), (("contained", 0, "item", 0, "item"), "list"),
+    (("contained", 0, "derivedFrom"), "list"), (("contained", 0, "derivedFrom", 0), "string"),
+    (("questionnaire",), "string"), (("item",), "list"), (("item", 0), "object"), (("item", 0, "linkId"), "string"),
+    (("item", 0, "answer"), "list"), (("item", 0, "answer", 0), "object"), (("item", 0, "item"), "list"),
+    (("authored",), "string"),
+]
+
+
+def with_wrong(resource, path, wrong):
+    changed = json.loads(json.dumps(resource))
+    holder = changed
+    for key in path[:-1]:
+        holder = holder[key]
+    holder[path[-1]] = wrong
+    return changed
+
+
+@pytest.mark.parametrize("path, kind", ELEMENTS, ids=lambda p: ".".join(map(str, p)) if isinstance(p, tuple) else p)
+def test_every_element_read_of_the_wrong_type_is_422_never_500(server, path, kind):
+    # hostile trial (round 3): "contained": 5, "item": 5, "derivedFrom": 5 ... were 500s (TypeError)
+    answered = started(server, [{"linkId": "breathless_or_chest_pain", "answer": [{"valueBoolean": False}]}])
+    for wrong in WRONG[kind]:
+        body = with_wrong(answered, path, wrong)
+        for sent in (body, {"resourceType": "Parameters", "parameter": [{"name": "questionnaire-response", "resource": body}]}):
+            bad(server, sent)
+
+
+@pytest.mark.parametrize("body, expected, expression", [
+    ({**START, "contained": 5}, "contained: must be a list of resources, not a number", "QuestionnaireResponse.contained"),
+    ({**START, "contained": [{"resourceType": "Questionnaire", "item": 5}]}, "item: must be a list of items",
+     "QuestionnaireResponse.contained[0].item"),
+    ({**START, "contained": [{"resourceType": "Questionnaire", "derivedFrom": 5}]}, "must be a list of canonical URLs",
+     "QuestionnaireResponse.contained[0].derivedFrom"),
+    ({**START, "item": 5}, "item: must be a list of items, not a number", "QuestionnaireResponse.item"),
+    ({**START, "questionnaire": 5}, "questionnaire: must be a canonical URL", "QuestionnaireResponse.questionnaire"),
+    ({**START, "questionnaire": "#elsewhere"}, "names no contained Questionnaire", "QuestionnaireResponse.questionnaire"),
+    ({**START, "contained": [{"resourceType": "QuestionnaireResponse", "item": [
+        {"linkId": "breathless_or_chest_pain", "answer": [{"valueBoolean": True}]}]}]},
+     "a QuestionnaireResponse inside another is not read", "QuestionnaireResponse.contained[0]"),
+    ({"resourceType": "Parameters", "parameter": 5}, "parameter must be a list of parameters", "Parameters.parameter"),
+    ({"resourceType": "Parameters", "parameter": [5]}, "parameter[0] must be an object", "Parameters.parameter[0]"),
+])
+def test_a_wrong_type_is_refused_naming_the_element_by_its_path(server, body, expected, expression):
+    # hostile trial (round 3): the expression read QuestionnaireResponse.item.where(linkId='questionnaire')
+    refused(server, body, expected, expression)
+
+
+def test_answers_nested_under_the_result_item_are_refused_not_dropped(server):
+    # hostile trial (round 3): an emergency answer nested under triage-result was dropped: 200 in-progress
+    nested = {"linkId": adaptive.RESULT_ITEM, "text": "result",
+              "item": [{"linkId": "breathless_or_chest_pain", "answer": [{"valueBoolean": True}]}]}
+    refused(server, started(server, [nested]), "a display item takes no item",
+            f"QuestionnaireResponse.item.where(linkId='{adaptive.RESULT_ITEM}').item")
+    answered = {"linkId": adaptive.RESULT_ITEM, "answer": [{"valueBoolean": True}]}
+    refused(server, started(server, [answered]), "a display item takes no answer")
+    echoed = {"linkId": adaptive.RESULT_ITEM, "text": "result"}  # a display item echoed back, as fillers do
+    assert httpx.post(server.url + NEXT, json=started(server, [echoed])).status_code == 200
+
+
+def test_items_nested_in_the_contained_questionnaire_where_the_server_sent_none_are_refused(server):
+    # an item the server did not send is not counted as asked: its question would be asked again, unread
+    out = httpx.post(server.url + NEXT, json=START).json()
+    first = out["contained"][0]["item"][0]["linkId"]
+    out["contained"][0]["item"][0]["item"].append({"linkId": "fever", "type": "boolean", "text": "Fever?"})
+    refused(server, out, "holds nested items the server did not send",
+            f"QuestionnaireResponse.contained[0].item.where(linkId='{first}').item")
+    out = httpx.post(server.url + NEXT, json=START).json()
+    out["contained"][0]["item"].insert(0, {"linkId": adaptive.RESULT_ITEM, "type": "display", "text": "r",
+                                           "item": [{"linkId": "fever", "type": "boolean", "text": "Fever?"}]})
+    refused(server, out, "holds nested items the server did not send")
+
+
+def test_several_contained_questionnaires_and_none_named_is_refused(server):
+    out = httpx.post(server.url + NEXT, json=START).json()
+    out["contained"].append({**out["contained"][0], "id": "other", "item": []})
+    out["questionnaire"] = fhir.questionnaire_url(triage.load_knowledge_base())
+    refused(server, out, "2 Questionnaires, and questionnaire names none of them")
+
+
+def test_an_element_of_the_response_is_named_as_an_element_not_as_a_linkid(server):
+    # hostile trial (round 3): a key that is not an item was named QuestionnaireResponse.item.where(linkId=...)
+    issues = refused(server, {**START, "fever": True}, "not an element of a FHIR QuestionnaireResponse",
+                     "QuestionnaireResponse.fever")
+    assert not any("where(linkId='fever')" in e for issue in issues for e in issue.get("expression", []))

@@ -49,7 +49,9 @@ def case_from_questionnaire_response(resource: Mapping, kb: KnowledgeBase, sourc
     problems: list[str] = []
     _refuse_modifiers(resource, "QuestionnaireResponse", problems)
     contained = resource.get("contained")
-    if isinstance(contained, list) and any(isinstance(r, Mapping) and r.get("resourceType") == "QuestionnaireResponse"
+    if contained is not None and not isinstance(contained, list):
+        problems.append("contained: must be a list of resources")
+    elif isinstance(contained, list) and any(isinstance(r, Mapping) and r.get("resourceType") == "QuestionnaireResponse"
                                            for r in contained):
         # its answers would not be read: say so rather than assess without them
         problems.append("contained: a QuestionnaireResponse inside another is not read; send its answers as the response")

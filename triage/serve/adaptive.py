@@ -25,7 +25,7 @@ from ..errors import CaseError
 from ..knowledge import KnowledgeBase
 from ..questionnaire import Questionnaire, Step
 from .interview import next_step, screen_questions
-from .problems import Problem, RequestProblem, from_case_error
+from .problems import Problem, RequestProblem, from_case_error, kind_of
 
 SDC = "http://hl7.org/fhir/uv/sdc/StructureDefinition"
 ADAPTIVE_EXTENSION = f"{SDC}/sdc-questionnaire-questionnaireAdaptive"
@@ -64,38 +64,103 @@ class AdaptiveForm:
     # ------------------------------------------------------------------ reading
 
     def _asked(self, response: Mapping) -> list[str]:
-        """The linkIds of the questions asked so far, in order, from the contained Questionnaire."""
-        reference = response.get("questionnaire")
-        contained = [r for r in response.get("contained") or [] if isinstance(r, Mapping)]
-        questionnaires = [r for r in contained if r.get("resourceType") == "Questionnaire"]
-        if isinstance(reference, str) and reference.startswith("#"):
-            found = [q for q in questionnaires if q.get("id") == reference[1:]]
-            if not found:
-                raise _invalid(f"questionnaire: {reference!r} names no contained Questionnaire", "questionnaire")
-            asked_in = found[0]
-        elif reference is not None and str(reference).split("|")[0] != fhir.questionnaire_url(self.kb):
-            raise _invalid(f"questionnaire: {reference!r} is neither a contained Questionnaire ('#id') "
-                           f"nor {fhir.questionnaire_url(self.kb)!r}", "questionnaire")
-        else:
-            asked_in = questionnaires[0] if questionnaires else {}
-        derived = asked_in.get("derivedFrom") or []
-        if derived and str(derived[0]).split("|")[0] != fhir.questionnaire_url(self.kb):
+        """The linkIds of the questions asked so far, in order, from the contained Questionnaire.
+
+        Every element read is checked for its type, and nothing is skipped: an item the
+        server did not put there (a question nested under another, or under the result)
+        is refused naming it, since its answer would otherwise not count as asked.
+        """
+        asked_in, at = self._contained_questionnaire(response)
+        derived = asked_in.get("derivedFrom")
+        if derived is not None and not (isinstance(derived, list) and all(isinstance(d, str) for d in derived)):
+            raise _invalid(f"{at}.derivedFrom: must be a list of canonical URLs, not {kind_of(derived)}", f"{at}.derivedFrom")
+        if derived and derived[0].split("|")[0] != fhir.questionnaire_url(self.kb):
             raise _invalid(f"derivedFrom: this service adapts {fhir.questionnaire_url(self.kb)!r}, "
-                           f"not {derived[0]!r}", "derivedFrom")
+                           f"not {derived[0]!r}", f"{at}.derivedFrom")
+        items = asked_in.get("item")
+        if items is not None and not isinstance(items, list):
+            raise _invalid(f"{at}.item: must be a list of items, not {kind_of(items)}", f"{at}.item")
         asked = []
-        for number, item in enumerate(asked_in.get("item") or []):
+        for number, item in enumerate(items or []):
             link = item.get("linkId") if isinstance(item, Mapping) else None
-            if link == RESULT_ITEM:
-                continue
-            if link not in self.items:
+            if not isinstance(link, str):
+                raise _invalid(f"contained Questionnaire item[{number}]: an item needs a linkId (a string)",
+                               f"{at}.item[{number}]")
+            where = f"{at}.item.where(linkId='{link}')"
+            if link != RESULT_ITEM and link not in self.items:
                 raise _invalid(f"contained Questionnaire item[{number}]: linkId {link!r} is not a question "
-                               "of this questionnaire", link if isinstance(link, str) else None)
-            asked.append(link)
+                               "of this questionnaire", where)
+            self._check_nested(item, link, where)
+            if link != RESULT_ITEM:
+                asked.append(link)
         return asked
+
+    def _contained_questionnaire(self, response: Mapping) -> tuple[Mapping, str]:
+        """The contained Questionnaire of the questions asked (empty before the first call), and its path."""
+        contained = response.get("contained")
+        if contained is not None and not isinstance(contained, list):
+            raise _invalid(f"contained: must be a list of resources, not {kind_of(contained)}", "QuestionnaireResponse.contained")
+        questionnaires = []
+        for number, resource in enumerate(contained or []):
+            where = f"QuestionnaireResponse.contained[{number}]"
+            kind = resource.get("resourceType") if isinstance(resource, Mapping) else None
+            if not isinstance(kind, str):
+                raise _invalid(f"contained[{number}]: must be a resource (an object with a resourceType)", where)
+            if kind == "QuestionnaireResponse":  # its answers would not be read
+                raise _invalid(f"contained[{number}]: a QuestionnaireResponse inside another is not read; "
+                               "send its answers as the response", where)
+            if kind == "Questionnaire":
+                questionnaires.append((resource, where))
+        reference = response.get("questionnaire")
+        if reference is not None and not isinstance(reference, str):
+            raise _invalid(f"questionnaire: must be a canonical URL or '#id', not {kind_of(reference)}",
+                           "QuestionnaireResponse.questionnaire")
+        if reference is not None and reference.startswith("#"):
+            found = [(q, at) for q, at in questionnaires if q.get("id") == reference[1:]]
+            if not found:
+                raise _invalid(f"questionnaire: {reference!r} names no contained Questionnaire",
+                               "QuestionnaireResponse.questionnaire")
+            return found[0]
+        if reference is not None and reference.split("|")[0] != fhir.questionnaire_url(self.kb):
+            raise _invalid(f"questionnaire: {reference!r} is neither a contained Questionnaire ('#id') "
+                           f"nor {fhir.questionnaire_url(self.kb)!r}", "QuestionnaireResponse.questionnaire")
+        if len(questionnaires) > 1:  # which holds the questions asked? Either could leave one out
+            raise _invalid(f"contained: {len(questionnaires)} Questionnaires, and questionnaire names none of them "
+                           "('#id')", "QuestionnaireResponse.questionnaire")
+        return questionnaires[0] if questionnaires else ({}, "QuestionnaireResponse.contained")
+
+    def _check_nested(self, item: Mapping, link: str, where: str) -> None:
+        """An asked item holds only the nested items the server sent with it (its help text)."""
+        nested = item.get("item")
+        if nested is None:
+            return
+        expected = [i["linkId"] for i in self.items[link].get("item", [])] if link in self.items else []
+        links = [i.get("linkId") if isinstance(i, Mapping) else None for i in nested] if isinstance(nested, list) else None
+        if links is None or any(not isinstance(i, Mapping) or i.get("item") is not None for i in nested) \
+                or any(x not in expected for x in links):
+            raise _invalid(f"contained Questionnaire: linkId {link!r} holds nested items the server did not send "
+                           f"(it sends {expected or 'none'}); a question nested there would not be asked",
+                           f"{where}.item")
 
     def _answers(self, response: Mapping, asked: list[str]) -> dict[str, Any]:
         """The answers in asking order; an asked item without an answer is "don't know" (None)."""
-        items = [i for i in response.get("item") or [] if not (isinstance(i, Mapping) and i.get("linkId") == RESULT_ITEM)]
+        given = response.get("item")
+        if given is not None and not isinstance(given, list):
+            raise _invalid(f"item: must be a list of items, not {kind_of(given)}", "QuestionnaireResponse.item")
+        items = []
+        for item in given or []:
+            if isinstance(item, Mapping) and item.get("linkId") == RESULT_ITEM:
+                # the result is a display item: an answer or item under it would be dropped unread
+                extra = [key for key in item if key not in ("linkId", "text", "id", "extension")]
+                if extra:
+                    raise _invalid(f"linkId {RESULT_ITEM!r}: a display item takes no {extra[0]}; "
+                                   "put the answers in the items of their own questions",
+                                   f"QuestionnaireResponse.item.where(linkId='{RESULT_ITEM}').{extra[0]}")
+                continue
+            items.append(item)
+        authored = response.get("authored")
+        if authored is not None and not isinstance(authored, str):
+            raise _invalid(f"authored: must be a dateTime (a string), not {kind_of(authored)}", "QuestionnaireResponse.authored")
         plain = {k: v for k, v in response.items() if k not in ("contained", "questionnaire", "item")}
         plain.update(questionnaire=self.canonical, item=items)
         try:
@@ -171,19 +236,28 @@ def _adaptive_item(item: dict) -> dict:
 
 def _response_in(body: Any) -> Mapping:
     if isinstance(body, Mapping) and body.get("resourceType") == "Parameters":
-        given = [p.get("resource") for p in body.get("parameter") or []
-                 if isinstance(p, Mapping) and p.get("name") == "questionnaire-response"]
+        parameters = body.get("parameter")
+        if not isinstance(parameters, list):
+            raise _invalid(f"Parameters: parameter must be a list of parameters, not {kind_of(parameters)}",
+                           "Parameters.parameter")
+        for number, p in enumerate(parameters):
+            if not isinstance(p, Mapping) or not isinstance(p.get("name"), str):
+                raise _invalid(f"Parameters: parameter[{number}] must be an object with a name",
+                               f"Parameters.parameter[{number}]")
+        given = [p.get("resource") for p in parameters if p["name"] == "questionnaire-response"]
         if not given:
-            raise _invalid("Parameters: no parameter 'questionnaire-response'", None)
+            raise _invalid("Parameters: no parameter 'questionnaire-response'", "Parameters.parameter")
         if len(given) > 1:  # which one holds the answers? Taking either could drop an emergency answer
-            raise _invalid(f"Parameters: 'questionnaire-response' given {len(given)} times; send it once", None)
+            raise _invalid(f"Parameters: 'questionnaire-response' given {len(given)} times; send it once",
+                           "Parameters.parameter")
         body = given[0]
     if not isinstance(body, Mapping) or body.get("resourceType") != "QuestionnaireResponse":
-        kind = body.get("resourceType") if isinstance(body, Mapping) else type(body).__name__
+        kind = body.get("resourceType") if isinstance(body, Mapping) else kind_of(body)
         raise _invalid(f"expected a QuestionnaireResponse (or Parameters holding one), not {kind}", "resourceType")
     return body
 
 
-def _invalid(message: str, field: str | None) -> RequestProblem:
+def _invalid(message: str, expression: str | None) -> RequestProblem:
+    """A 422 OperationOutcome; ``expression`` is the FHIRPath of the element (or the linkId)."""
     return RequestProblem(422, "not an adaptive QuestionnaireResponse to this questionnaire",
-                          [Problem(message, field)], fhir=True)
+                          [Problem(message, expression, expression)], fhir=True)

@@ -23,7 +23,7 @@ from .. import fhir
 from ..assessment import Assessment
 from ..knowledge import KnowledgeBase
 from ..urgency import Urgency
-from .problems import Problem, RequestProblem
+from .problems import Problem, RequestProblem, kind_of
 
 SERVICE_ID = "pregnancy-pain-triage"
 HOOK = "patient-view"
@@ -35,6 +35,7 @@ INDICATOR = {
     Urgency.ROUTINE: "info",
     Urgency.SELF_CARE: "info",
 }
+FINAL_STATUSES = ("completed", "amended")  # a response whose answers are final
 SUMMARY_LIMIT = 139  # the specification asks for under 140 characters
 
 
@@ -91,18 +92,18 @@ def prefetched_response(request: CdsRequest, patient_id: str) -> Mapping:
     if not isinstance(value, Mapping):
         raise _precondition(f"prefetch.{PREFETCH_KEY} must be a QuestionnaireResponse or a Bundle")
     if value.get("resourceType") == "Bundle":
-        found = [e.get("resource") for e in value.get("entry") or [] if isinstance(e, Mapping)
-                 and isinstance(e.get("resource"), Mapping) and e["resource"].get("resourceType") == "QuestionnaireResponse"]
+        found = _bundle_responses(value)
         if not found:
             return None
-        # The template sorts by -authored; sort again in case the EHR did not, as instants: text
-        # order puts 00:30+02:00 after 23:00Z the day before, and would pick the older answers.
-        if len(found) > 1:
-            value = max(found, key=_authored_instant)
-        else:
-            value = found[0]
+        value = _latest(found) if len(found) > 1 else found[0]
     if value.get("resourceType") != "QuestionnaireResponse":
         raise _precondition(f"prefetch.{PREFETCH_KEY} is a {value.get('resourceType')!r}, not a QuestionnaireResponse")
+    status = value.get("status")
+    if status not in FINAL_STATUSES:
+        # The template asks for status=completed: an in-progress response may lack the very
+        # answers (a red flag not yet asked) that would make the level more urgent.
+        raise _precondition(f"prefetch.{PREFETCH_KEY}: the response's status is {status!r}, not 'completed' or "
+                            "'amended': its answers may be unfinished, so they are not triaged")
     subject = value.get("subject")
     reference = subject.get("reference") if isinstance(subject, Mapping) else None
     if not isinstance(reference, str):
@@ -114,6 +115,55 @@ def prefetched_response(request: CdsRequest, patient_id: str) -> Mapping:
         raise _precondition(f"prefetch.{PREFETCH_KEY}: the response is about {reference!r}, "
                             f"not the patient in context (Patient/{patient_id})")
     return value
+
+
+def _bundle_responses(bundle: Mapping) -> list[Mapping]:
+    """The QuestionnaireResponses in a searchset Bundle; 412 for a Bundle whose entries cannot all be read.
+
+    An entry that is not read could hold the urgent answers, so a wrong shape is refused,
+    never skipped: ``entry`` must be a list of entries, each with a ``resource`` object.
+    Other resources a search may include (an OperationOutcome, the Patient) are not answers.
+    """
+    entries = bundle.get("entry")
+    if entries is None:
+        return []
+    where = f"prefetch.{PREFETCH_KEY}.entry"
+    if not isinstance(entries, list):
+        raise _precondition(f"{where}: must be a list of entries, not {kind_of(entries)}", where)
+    found = []
+    for number, entry in enumerate(entries):
+        resource = entry.get("resource") if isinstance(entry, Mapping) else None
+        if not isinstance(resource, Mapping):
+            got = f"the entry is {kind_of(entry)}" if not isinstance(entry, Mapping) else (
+                "it has none" if resource is None else f"its resource is {kind_of(resource)}")
+            raise _precondition(f"{where}[{number}]: an entry needs a resource (an object); {got}",
+                                f"{where}[{number}].resource")
+        kind = resource.get("resourceType")
+        if kind == "Bundle" or not isinstance(kind, str):
+            raise _precondition(f"{where}[{number}].resource: "
+                                + ("a Bundle inside the Bundle is not read; send the responses as its entries"
+                                   if kind == "Bundle" else "has no resourceType, so it cannot be read"),
+                                f"{where}[{number}].resource")
+        if kind == "QuestionnaireResponse":
+            found.append(resource)
+    return found
+
+
+def _latest(responses: list[Mapping]) -> Mapping:
+    """The latest authored of several responses; 412 when two different ones tie for latest.
+
+    The template sorts by -authored; sort again in case the EHR did not, as instants: text
+    order puts 00:30+02:00 after 23:00Z the day before, and would pick the older answers.
+    """
+    instants = [_authored_instant(r) for r in responses]
+    newest = max(instants)
+    latest = [r for r, instant in zip(responses, instants, strict=True) if instant == newest]
+    if any(r != latest[0] for r in latest[1:]):
+        # Bundle order would decide, and one order could give self-care where the other gives emergency.
+        authored = ", ".join(repr(r.get("authored")) for r in latest)
+        raise _precondition(f"prefetch.{PREFETCH_KEY}: {len(latest)} different responses were authored at the same "
+                            f"instant ({authored}): cannot tell which is the latest")
+    return latest[0]
 
 
 _DATE_TIME = re.compile(r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})")
@@ -192,5 +242,5 @@ def source_label(assessment: Assessment, kb: KnowledgeBase) -> str:
     return f"{'; '.join(references)} ({base})" if references else base
 
 
-def _precondition(message: str) -> RequestProblem:
-    return RequestProblem(412, "prefetch missing or invalid", [Problem(message, f"prefetch.{PREFETCH_KEY}")], fhir=True)
+def _precondition(message: str, field: str = f"prefetch.{PREFETCH_KEY}") -> RequestProblem:
+    return RequestProblem(412, "prefetch missing or invalid", [Problem(message, field)], fhir=True)

@@ -19,6 +19,8 @@ FHIR_JSON = "application/fhir+json"
 
 # CaseError problems read "field 'x': ..." (cases) or "linkId 'x': ..." (FHIR responses).
 _NAMED = re.compile(r"^(?:field|linkId) '([^']+)'")
+# ... and a QuestionnaireResponse's own elements ("questionnaire: ...", "field 'x': not an element of a FHIR ...").
+_ELEMENT = re.compile(r"^(?:field '([^']+)': not an element of a FHIR QuestionnaireResponse|(questionnaire|contained|status)\b)")
 _FHIR_CODES = {400: "structure", 404: "not-found", 412: "required", 413: "too-long", 422: "invalid"}
 # A problem quotes the value it is about: a long value is cut, and a body with
 # thousands of problems gets the first ones and a count.
@@ -32,6 +34,7 @@ class Problem:
 
     message: str
     field: str | None = None
+    expression: str | None = None  # FHIRPath of the element, for an OperationOutcome; else from ``field``
 
 
 @dataclass
@@ -47,12 +50,26 @@ class RequestProblem(Exception):
         return self.error
 
 
+def kind_of(value) -> str:
+    """What a JSON value is, for a message about a wrong type: 'a number', 'a string', 'null'..."""
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    return {str: "a string", list: "a list", type(None): "null"}.get(type(value), "an object")
+
+
 def from_case_error(error: CaseError, fhir: bool = False, status: int = 422) -> RequestProblem:
     """A :class:`~triage.CaseError` as a 422 naming each field."""
     problems = []
     for line in error.problems:
         named = _NAMED.match(line)
-        problems.append(Problem(line, named.group(1) if named else None))
+        element = _ELEMENT.match(line) if fhir else None
+        if element:  # an element of the response, not an item: name it as such, not by linkId
+            name = element.group(1) or element.group(2)
+            problems.append(Problem(line, name, f"QuestionnaireResponse.{name}"))
+        else:
+            problems.append(Problem(line, named.group(1) if named else None))
     return RequestProblem(status, "invalid answers", problems, fhir)
 
 
@@ -76,7 +93,8 @@ def from_validation_errors(errors, fhir: bool = False) -> RequestProblem:
 
 def _capped(problems: list[Problem]) -> list[Problem]:
     kept = [Problem(p.message if len(p.message) <= MAX_MESSAGE else p.message[: MAX_MESSAGE - 1] + "…",
-                    p.field if p.field is None or len(p.field) <= 100 else p.field[:99] + "…")
+                    p.field if p.field is None or len(p.field) <= 100 else p.field[:99] + "…",
+                    p.expression if p.expression is None or len(p.expression) <= 200 else p.expression[:199] + "…")
             for p in problems]
     # CaseError has already cut its list to MAX_PROBLEMS and a count (one more line): cut only
     # a longer list, so that count is never counted again.
@@ -100,7 +118,9 @@ def operation_outcome(problem: RequestProblem) -> dict:
     issues = []
     for item in problem.problems or [Problem(problem.error)]:
         issue = {"severity": "error", "code": code, "diagnostics": item.message}
-        if item.field:
+        if item.expression:
+            issue["expression"] = [item.expression]
+        elif item.field:
             issue["expression"] = [f"QuestionnaireResponse.item.where(linkId='{item.field}')"
                                    if problem.fhir and _is_link_id(item.field) else item.field]
         issues.append(issue)
