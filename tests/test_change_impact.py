@@ -206,3 +206,34 @@ def test_csv_case_files_are_compared_as_batch_reads_them(lowered, tmp_path):
     bad.write_text("id,weakness\nx,very\n")
     refused = audit("audit", str(bad), "--against", str(default_path()))
     assert refused.exit_code == 1 and "bad.csv:2" in refused.output and "weakness" in refused.output
+
+
+def reword_out_of_scope_action(rules) -> None:
+    """Change only the out-of-scope rule's own action text (hostile trial, finding 2)."""
+    scope = rules / "core" / "scope.yaml"
+    text = scope.read_text()
+    assert "call 999 in an emergency." in text
+    scope.write_text(text.replace("call 999 in an emergency.", "there is no need to call anyone.", 1))
+
+
+def test_a_rule_whose_action_text_changed_is_listed_by_rules_diff(kb_copy):
+    reword_out_of_scope_action(kb_copy)
+    data = diff_json(kb_copy)
+    [changed] = data["rules"]["changed"]
+    assert changed["id"] == "scope_out_of_scope" and [c["part"] for c in changed["changes"]] == ["action"]
+    assert "call 999" in changed["changes"][0]["old"] and "no need to call" in changed["changes"][0]["new"]
+    note = audit("rules", "diff", str(default_path()), str(kb_copy)).output
+    assert "changed: scope_out_of_scope (action)" in note and "there is no need to call anyone." in note
+
+
+def test_a_case_whose_action_text_changed_is_a_changed_case(kb_copy, tmp_path):
+    reword_out_of_scope_action(kb_copy)
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text('{"id": "nothing-covered", "weeks_pregnant": 20}\n{"id": "cramps", "leg_cramps": true}\n')
+    result = audit("--rules", str(kb_copy), "audit", str(cases), "--against", str(default_path()), "--format", "json")
+    impact = json.loads(result.stdout)["impact"]
+    [change] = impact["changes"]
+    assert change["id"] == "nothing-covered" and change["changed"] == ["action"]
+    assert "call 999" in change["old"]["action"] and "no need to call" in change["new"]["action"]
+    text = audit("--rules", str(kb_copy), "audit", str(cases), "--against", str(default_path())).output
+    assert "1 changed" in text and "    action: " in text and "-> " in text and "no need to call anyone" in text

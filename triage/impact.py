@@ -3,7 +3,7 @@
 ``triage audit FILES --against OLD_RULES_DIR`` assesses every case with the old and
 the new knowledge base and reports, for a hazard log or a clinical release note:
 
-- each case whose urgency, causes or red flags changed (old, new, and the rules
+- each case whose urgency, action (what to do), causes or red flags changed (old, new, and the rules
   that fired in each);
 - the transition matrix of old level against new level;
 - the vignettes that became under-triaged, and those that became correct.
@@ -54,6 +54,7 @@ class Side(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     urgency: Urgency
+    action: str  # what the person is told to do (a rule's own action, or the level's)
     verdict: str | None  # appropriate | over | under, for a vignette
     causes: list[str]
     red_flags: list[str]
@@ -61,14 +62,14 @@ class Side(BaseModel):
 
 
 class CaseChange(BaseModel):
-    """A case whose urgency, causes or red flags differ between the knowledge bases."""
+    """A case whose urgency, action, causes or red flags differ between the knowledge bases."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     id: str
     source: str
     expected_urgency: Urgency | None
-    changed: list[str]  # of urgency, causes, red_flags
+    changed: list[str]  # of urgency, action, causes, red_flags
     old: Side
     new: Side
 
@@ -196,8 +197,14 @@ def compare(records: list[Record], old: Engine, new: Engine) -> ImpactReport:
 
 
 def _differences(before: Side, after: Side) -> list[str]:
-    """Which of urgency, causes and red flags differ (causes and red flags as sets: a new order is no change)."""
+    """Which of urgency, action, causes and red flags differ (causes and red flags as sets: a new order is no change).
+
+    The action's meaning cannot be checked, so any change of its text is a change to look at,
+    unless it is only the new level's own action in place of the old level's (the urgency says that).
+    """
     changed = ["urgency"] if before.urgency != after.urgency else []
+    if before.action != after.action and (before.action, after.action) != (before.urgency.action, after.urgency.action):
+        changed.append("action")
     return changed + [name for name in ("causes", "red_flags") if set(getattr(before, name)) != set(getattr(after, name))]
 
 
@@ -206,7 +213,7 @@ def _side(assessment: Assessment, expected: Urgency | None) -> Side:
     verdict = None
     if expected is not None:
         verdict = "appropriate" if actual == expected else "over" if actual.rank > expected.rank else "under"
-    return Side(urgency=actual, verdict=verdict, causes=assessment.cause_ids,
+    return Side(urgency=actual, action=assessment.action, verdict=verdict, causes=assessment.cause_ids,
                 red_flags=[f.id for f in assessment.red_flags], fired_rules=[r.id for r in assessment.fired_rules])
 
 
@@ -246,6 +253,8 @@ def render_impact(report: ImpactReport) -> str:
         expected = f", expected {change.expected_urgency.value}" if change.expected_urgency else ""
         flag = "  LESS URGENT" if change.less_urgent else ""
         lines.append(f"  {change.id} ({change.source}{expected}): {change.old.urgency.value} -> {change.new.urgency.value}{flag}")
+        if "action" in change.changed:
+            lines.append(f"    action: {change.old.action} -> {change.new.action}")
         for name in ("causes", "red_flags"):
             if name in change.changed:
                 lines.append(f"    {name}: {', '.join(getattr(change.old, name)) or '-'} -> {', '.join(getattr(change.new, name)) or '-'}")

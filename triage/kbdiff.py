@@ -1,7 +1,7 @@
 """``triage rules diff``: what changed between two knowledge bases, as a release note.
 
 Rules are matched by id. A changed rule names the parts that changed: condition,
-urgency, causes, advice, withheld advice, red flags, derived facts, sources, title,
+urgency, action (the rule's own text of what to do), causes, advice, withheld advice, red flags, derived facts, sources, title,
 description, examples, or where it lives (pack and file). A lower urgency is marked
 LESS URGENT: the change a safety officer must look at first. Questions are matched
 by id (added, removed, reworded: text or help; changed: anything else), and so are
@@ -23,6 +23,7 @@ from .urgency import Urgency
 RULE_PARTS = {  # name in the note -> how to read it from a rule
     "condition": lambda r: r.spec.when.model_dump(mode="json", by_alias=True, exclude_none=True),
     "urgency": lambda r: r.spec.then.urgency.value if r.spec.then.urgency else None,
+    "action": lambda r: r.spec.then.action,  # the rule's own action text, in place of its level's
     "causes": lambda r: list(r.spec.then.causes),
     "advice": lambda r: list(r.spec.then.advice),
     "withheld advice": lambda r: list(r.spec.then.withhold_advice),

@@ -225,13 +225,18 @@ def _impact(report: ImpactReport) -> list[str]:
              f"<h3>Changed cases ({len(report.changes)})</h3>"]
     if not report.changes:
         return parts + ["<p>None.</p></section>"]
-    parts.append("<table><thead><tr><th>Case</th><th>Expected</th><th>Old</th><th>New</th><th>Causes and red flags</th>"
+    parts.append("<table><thead><tr><th>Case</th><th>Expected</th><th>Old</th><th>New</th><th>Action, causes and red flags</th>"
                  "<th>Rules fired (old / new)</th></tr></thead><tbody>")
     for c in report.changes:
         lower = ' <strong>less urgent</strong>' if c.less_urgent else ""
-        detail = "; ".join(f"{name}: {e(', '.join(getattr(c.old, name)) or '-')} &rarr; {e(', '.join(getattr(c.new, name)) or '-')}"
-                           for name in ("causes", "red_flags") if name in c.changed) or "unchanged"
+        detail = "; ".join(f"{name}: {e(_listed(getattr(c.old, name)))} &rarr; {e(_listed(getattr(c.new, name)))}"
+                           for name in ("action", "causes", "red_flags") if name in c.changed) or "unchanged"
         parts.append(f"<tr><td>{e(c.id)}</td><td>{e(c.expected_urgency.value if c.expected_urgency else '-')}</td>"
                      f"<td>{e(c.old.urgency.value)}</td><td>{e(c.new.urgency.value)}{lower}</td><td>{detail}</td>"
                      f"<td>{e(', '.join(c.old.fired_rules) or '-')}<br>/ {e(', '.join(c.new.fired_rules) or '-')}</td></tr>")
     return parts + ["</tbody></table></section>"]
+
+
+def _listed(value) -> str:
+    """An action's text as it is; causes or red flags joined by commas; '-' for none."""
+    return (value if isinstance(value, str) else ", ".join(value)) or "-"

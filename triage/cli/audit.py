@@ -36,7 +36,7 @@ def audit(state: State, files: tuple[str, ...], fmt: str, strict: bool, old_rule
     with what fired. Exits 1 when any emergency or urgent vignette is
     under-triaged (with --strict, on any under-triage).
 
-    With --against OLD_RULES_DIR: each case whose urgency, causes or red flags
+    With --against OLD_RULES_DIR: each case whose urgency, action, causes or red flags
     changed, a transition matrix of old against new level, and the vignettes
     newly under-triaged or newly correct; exits 1 when an emergency or urgent
     vignette is newly under-triaged.

@@ -80,7 +80,7 @@ def diff_rules(state: State, old_dir: Path, new_dir: Path | None, fmt: str) -> N
     """List what changed from the knowledge base in OLD_DIR to NEW_DIR.
 
     NEW_DIR defaults to the knowledge base in use (--rules, or the shipped one).
-    Rules added, removed and changed (which parts: condition, urgency, causes,
+    Rules added, removed and changed (which parts: condition, urgency, action, causes,
     advice, sources, ...; a lower urgency is marked LESS URGENT), and questions,
     causes and advice added, removed, reworded or changed. Every pack of both is
     compared. Both knowledge bases must pass 'triage rules check'.
