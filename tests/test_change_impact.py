@@ -237,3 +237,63 @@ def test_a_case_whose_action_text_changed_is_a_changed_case(kb_copy, tmp_path):
     assert "call 999" in change["old"]["action"] and "no need to call" in change["new"]["action"]
     text = audit("--rules", str(kb_copy), "audit", str(cases), "--against", str(default_path())).output
     assert "1 changed" in text and "    action: " in text and "-> " in text and "no need to call anyone" in text
+
+
+def edit_manifest(rules, old: str, new: str) -> None:
+    manifest = rules / "kb.yaml"
+    text = manifest.read_text()
+    assert old in text
+    manifest.write_text(text.replace(old, new, 1))
+
+
+SAFETY_PACK = "  - name: safety\n    description: Red flags and differentials from clinical guidelines, so that no dangerous case is sent home.\n"
+LAST_WORSENING_LINE = ("  - >-\n    If you are worried at any time, contact your midwife or maternity unit: you are not wasting\n"
+                       "    their time.\n")
+
+
+def test_rules_diff_stops_on_a_pack_no_longer_used_by_default(kb_copy):
+    edit_manifest(kb_copy, SAFETY_PACK, SAFETY_PACK + "    default: false\n")
+    result = audit("rules", "diff", str(default_path()), str(kb_copy))
+    assert result.exit_code == 1, result.output
+    assert "LESS URGENT (1): pack safety (no longer used by default)" in result.output
+    assert "pack changed: safety (default)  LESS URGENT: no longer used by default" in result.output
+    assert "Error: 1 pack(s) no longer used by default or removed: safety" in result.output
+    data = diff_json(kb_copy)
+    assert data["less_urgent"] == ["pack safety"] and data["manifest"]["no_longer_default"] == ["safety"]
+    undone = audit("rules", "diff", str(kb_copy), str(default_path()))  # used by default again: not a concern
+    assert undone.exit_code == 0 and "now used by default" in undone.output, undone.output
+
+
+def test_rules_diff_stops_on_a_removed_pack(kb_copy):
+    edit_manifest(kb_copy, "  - name: documents\n    description: Causes and self-care advice from the two source documents in sources/.\n", "")
+    result = audit("rules", "diff", str(default_path()), str(kb_copy))
+    assert result.exit_code == 1 and "pack removed: documents  LESS URGENT" in result.output, result.output
+    assert diff_json(kb_copy)["manifest"]["packs"]["removed"] == ["documents"]
+    added = audit("rules", "diff", str(kb_copy), str(default_path()))
+    assert added.exit_code == 0 and "pack added:   documents  (used by default)" in added.output
+
+
+def test_rules_diff_lists_the_disclaimer_and_flags_removed_worsening_advice(kb_copy):
+    edit_manifest(kb_copy, "This is not a diagnosis and", "This is not a diagnosis, and")
+    edit_manifest(kb_copy, LAST_WORSENING_LINE, "")
+    result = audit("rules", "diff", str(default_path()), str(kb_copy))
+    assert "WORSENING ADVICE REMOVED (1 line(s))" in result.output
+    assert re.search(r"^  worsening advice removed: If you are worried at any time.*FLAGGED$", result.output, flags=re.M)
+    assert "  disclaimer: This is not a diagnosis and " in result.output and "-> This is not a diagnosis, and" in result.output
+    data = diff_json(kb_copy)["manifest"]
+    assert data["disclaimer"]["new"].startswith("This is not a diagnosis, and") and len(data["worsening_advice_removed"]) == 1
+    unchanged = audit("rules", "diff", str(default_path()), str(default_path())).output
+    assert "No changes" in unchanged
+
+
+def test_audit_against_runs_each_knowledge_base_with_its_own_default_packs(kb_copy):
+    edit_manifest(kb_copy, SAFETY_PACK, SAFETY_PACK + "    default: false\n")
+    result = audit("--rules", str(kb_copy), "audit", VIGNETTES, "--against", str(default_path()), "--format", "json")
+    assert result.exit_code == 1
+    impact = json.loads(result.stdout)["impact"]
+    assert "safety" in impact["old_knowledge_base"]["packs"] and "safety" not in impact["new_knowledge_base"]["packs"]
+    assert impact["less_urgent"] and impact["newly_under_triaged"]
+    # With --pack both run the packs given: the same packs, the same answers.
+    same = audit("--rules", str(kb_copy), "--pack", "safety", "--pack", "documents", "audit", VIGNETTES,
+                 "--against", str(default_path()), "--format", "json")
+    assert json.loads(same.stdout)["impact"]["changes"] == []

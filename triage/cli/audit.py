@@ -39,7 +39,9 @@ def audit(state: State, files: tuple[str, ...], fmt: str, strict: bool, old_rule
     With --against OLD_RULES_DIR: each case whose urgency, action, causes or red flags
     changed, a transition matrix of old against new level, and the vignettes
     newly under-triaged or newly correct; exits 1 when an emergency or urgent
-    vignette is newly under-triaged.
+    vignette is newly under-triaged. Each knowledge base runs its own default
+    packs (so a change of kb.yaml's defaults is compared), or with --pack both
+    run the packs given.
 
     A vignette that cannot be read or is invalid is listed on standard error and
     left out of the figures; every other one is audited, and the exit status is 1.
@@ -60,7 +62,9 @@ def audit(state: State, files: tuple[str, ...], fmt: str, strict: bool, old_rule
         if not records:
             raise CaseError([f"no cases in {', '.join(files)}: nothing to compare"])
         vignettes = [r.vignette for r in records if r.vignette is not None]
-        impact = compare(records, _old_engine(old_rules, engine.knowledge_base.packs), engine)
+        # Without --pack each knowledge base runs its own default packs, so a change of
+        # kb.yaml's defaults shows as the cases it changes; with --pack both run those.
+        impact = compare(records, _old_engine(old_rules, state.packs), engine)
         fired = [([f.id for f in engine.assess(r.case, source=r.source).fired_rules], r.expected_urgency) for r in records]
     else:
         vignettes = read_vignettes(files, problems)
@@ -88,13 +92,13 @@ def audit(state: State, files: tuple[str, ...], fmt: str, strict: bool, old_rule
         raise click.ClickException("; ".join(failures))
 
 
-def _old_engine(path: Path, packs: list[str]):
+def _old_engine(path: Path, packs: list[str] | None):
     from ..checked import load_checked_knowledge_base
     from ..engine import Engine
     from ..errors import KnowledgeBaseError
 
     try:
-        return Engine(load_checked_knowledge_base(path, list(packs)))
+        return Engine(load_checked_knowledge_base(path, packs))
     except KnowledgeBaseError as error:
         raise click.ClickException(f"the old knowledge base (--against {path}) is refused: {error}") from None
 

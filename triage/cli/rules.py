@@ -85,7 +85,11 @@ def diff_rules(state: State, old_dir: Path, new_dir: Path | None, fmt: str) -> N
     causes and advice added, removed, reworded or changed. Every pack of both is
     compared. Both knowledge bases must pass 'triage rules check'.
 
+    The manifest (kb.yaml) too: packs added, removed or changed, the disclaimer,
+    and the worsening advice (a removed line is flagged).
+
     Exits 1 when a rule became less urgent or a rule that set an urgency was
+    removed, or a pack used by default is no longer used by default or was
     removed, so a release script can stop there.
     """
     from ..kbdiff import diff_knowledge_bases, render_diff
@@ -94,8 +98,12 @@ def diff_rules(state: State, old_dir: Path, new_dir: Path | None, fmt: str) -> N
     click.echo(result.model_dump_json(indent=2) if fmt == "json" else render_diff(result))
     if result.less_urgent:
         # A release gate can rely on the status: the note above is printed in full either way.
-        raise click.ClickException(f"{len(result.less_urgent)} rule(s) less urgent or removed: "
-                                   f"{', '.join(result.less_urgent)}")
+        packs = [name for name in result.less_urgent if name.startswith("pack ")]
+        rules = [name for name in result.less_urgent if name not in packs]
+        reasons = ([f"{len(rules)} rule(s) less urgent or removed: {', '.join(rules)}"] if rules else []) + (
+            [f"{len(packs)} pack(s) no longer used by default or removed: "
+            f"{', '.join(name.removeprefix('pack ') for name in packs)}"] if packs else [])
+        raise click.ClickException("; ".join(reasons))
 
 
 def load_every_pack(path: Path | None):
