@@ -36,8 +36,11 @@ def lowered(kb_copy):
     return kb_copy
 
 
-def audit(*args):
-    return CliRunner().invoke(main, list(args))
+def audit(*args, generated: int | None = 0):
+    """Run triage; ``rules diff`` and ``audit --against`` get ``--cases generated`` (0: no generated cases,
+    which the tests of the differential check ask for themselves: 5,000 take seconds)."""
+    extra = ["--cases", str(generated)] if generated is not None and ("diff" in args or "--against" in args) else []
+    return CliRunner().invoke(main, [*args, *extra])
 
 
 def test_a_lowered_safety_rule_is_caught_listing_the_changed_vignettes(lowered):
@@ -297,3 +300,68 @@ def test_audit_against_runs_each_knowledge_base_with_its_own_default_packs(kb_co
     same = audit("--rules", str(kb_copy), "--pack", "safety", "--pack", "documents", "audit", VIGNETTES,
                  "--against", str(default_path()), "--format", "json")
     assert json.loads(same.stdout)["impact"]["changes"] == []
+
+
+def narrow_the_pulmonary_embolism_rule(rules) -> None:
+    """The emergency rule no longer fires from 38 weeks: no vignette sits there alone (hostile trial, finding 4)."""
+    clots = rules / "safety" / "clots.yaml"
+    text = clots.read_text()
+    old = "  - id: safety_pulmonary_embolism\n    title: Sudden breathlessness or chest pain may be a clot in the lungs\n" \
+          "    when: {field: breathless_or_chest_pain, equals: true}\n"
+    assert old in text
+    clots.write_text(text.replace(old, old.replace("when: {field: breathless_or_chest_pain, equals: true}",
+                                                   'when: {all: [{field: breathless_or_chest_pain, equals: true}, '
+                                                   '{not: {field: weeks_pregnant, ">=": 38}}]}'), 1))
+
+
+def test_rules_diff_finds_a_narrowed_emergency_rule_on_generated_cases(kb_copy):
+    narrow_the_pulmonary_embolism_rule(kb_copy)
+    assert audit("rules", "diff", str(default_path()), str(kb_copy)).exit_code == 0  # the rule-by-rule gate alone passes
+    result = audit("rules", "diff", str(default_path()), str(kb_copy), generated=1000)
+    assert result.exit_code == 1, result.output
+    assert "LESS URGENT ON GENERATED CASES" in result.output
+    assert re.search(r"^Generated cases: 1000 \(seed 0\), 1000 compared: [1-9]\d* less urgent", result.output, flags=re.M)
+    assert re.search(r"of 1000 generated cases less urgent$", result.output, flags=re.M)
+    data = json.loads(audit("rules", "diff", str(default_path()), str(kb_copy), "--format", "json", generated=1000).stdout)
+    generated = data["generated"]
+    assert generated["less_urgent"] and generated["serious_less_urgent"] == generated["less_urgent"]
+    for case in generated["shown"]:  # exactly where the condition was narrowed
+        assert case["answers"]["breathless_or_chest_pain"] is True and case["answers"]["weeks_pregnant"] >= 38
+        assert case["old_urgency"] == "emergency" and "safety_pulmonary_embolism" in case["old_fired"]
+        assert "safety_pulmonary_embolism" not in case["new_fired"] and case["new_urgency"] != "emergency"
+    assert len(generated["shown"]) == 5 and sum(generated["transitions"]["emergency"].values()) > 0
+
+
+def test_audit_against_fails_on_a_generated_emergency_case_now_less_urgent(kb_copy):
+    narrow_the_pulmonary_embolism_rule(kb_copy)
+    args = ("--rules", str(kb_copy), "audit", VIGNETTES, "--against", str(default_path()))
+    assert audit(*args).exit_code == 0  # no vignette sits where the rule was narrowed
+    result = audit(*args, generated=1000)
+    assert result.exit_code == 1, result.output
+    assert "generated cases less urgent than the emergency or urgent care they had: generated-" in result.output
+    impact = json.loads(audit(*args, "--format", "json", generated=1000).stdout)["impact"]
+    assert impact["changes"] == [] and impact["generated"]["serious_less_urgent"]
+
+
+def test_generated_cases_of_the_same_rules_change_nothing_and_follow_the_assessment(engine, kb):
+    from triage.differential import _urgency, compare_generated
+    from triage.samples import random_cases
+
+    same = compare_generated(engine, engine, 300, seed=3)
+    assert same.compared == 300 and not same.less_urgent and same.more_urgent == 0 and not same.not_compared
+    assert sum(same.transitions[level][level] for level in same.transitions) == 300
+    for case in random_cases(kb.questions, 100, seed=4):  # the shortcut gives the assessment's urgency
+        assert _urgency(engine, case) == engine.assess(case).urgency
+
+
+def test_a_generated_answer_the_old_knowledge_base_lacks_is_dropped_for_it(kb_copy, engine):
+    import triage
+    from triage.differential import compare_generated
+
+    questions = kb_copy / "questions.yaml"
+    text = questions.read_text()
+    new = "  - id: new_question\n    text: A new question?\n    help: Asked from this release on.\n    type: boolean\n    detail: true\n"
+    questions.write_text(text.replace("\ngroups:", "\n" + new + "\ngroups:", 1))
+    newer = triage.Engine(triage.load_knowledge_base(kb_copy))
+    result = compare_generated(engine, newer, 200)
+    assert result.compared == 200 and not result.not_compared and not result.less_urgent

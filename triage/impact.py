@@ -6,7 +6,9 @@ the new knowledge base and reports, for a hazard log or a clinical release note:
 - each case whose urgency, action (what to do), causes or red flags changed (old, new, and the rules
   that fired in each);
 - the transition matrix of old level against new level;
-- the vignettes that became under-triaged, and those that became correct.
+- the vignettes that became under-triaged, and those that became correct;
+- the generated cases (:mod:`triage.differential`) now less urgent, which finds a
+  narrowed condition where no vignette sits.
 
 Vignettes (cases with ``expected_urgency``) and plain cases (also CSV files, as
 ``triage batch`` reads them) can be mixed; plain cases have no gold level, so they
@@ -24,6 +26,7 @@ from pydantic import BaseModel, ConfigDict
 
 from .assessment import Assessment, KnowledgeBaseInfo
 from .audit import LEVELS, VIGNETTE_SUFFIXES, Vignette, _records, _vignette
+from .differential import GeneratedComparison, render_generated
 from .engine import Engine
 from .errors import CaseError
 from .inputs import ERROR, case_from_row, files_in, read_file
@@ -95,6 +98,7 @@ class ImpactReport(BaseModel):
     newly_under_triaged: list[str]  # vignettes under-triaged now and not before
     newly_correct: list[str]  # vignettes appropriate now and not before
     new_only: list[str] = []  # cases only the new knowledge base can read (e.g. new questions), with why
+    generated: GeneratedComparison | None = None  # both knowledge bases on generated cases (triage.differential)
 
     @property
     def serious_newly_under_triaged(self) -> list[str]:
@@ -260,4 +264,6 @@ def render_impact(report: ImpactReport) -> str:
                 lines.append(f"    {name}: {', '.join(getattr(change.old, name)) or '-'} -> {', '.join(getattr(change.new, name)) or '-'}")
         lines.append(f"    old fired: {', '.join(change.old.fired_rules) or '-'}")
         lines.append(f"    new fired: {', '.join(change.new.fired_rules) or '-'}")
+    if report.generated is not None:
+        lines += ["", *render_generated(report.generated)]
     return "\n".join(lines)

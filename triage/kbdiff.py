@@ -22,6 +22,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, computed_field
 
 from .assessment import KnowledgeBaseInfo
+from .differential import GeneratedComparison, render_generated
 from .knowledge import KnowledgeBase, Rule
 from .urgency import Urgency
 
@@ -113,6 +114,7 @@ class KnowledgeBaseDiff(BaseModel):
     advice: Section
 
     removed_urgencies: dict[str, str] = {}  # removed rule -> the urgency it set (above self_care)
+    generated: GeneratedComparison | None = None  # the differential check on generated cases, when run
 
     @property
     def identical(self) -> bool:
@@ -229,6 +231,9 @@ def render_diff(diff: KnowledgeBaseDiff) -> str:
                                  for c in item.changes):
         lines += ["", "A removed rule or a changed condition or derived fact can also make cases less urgent: "
                       "'triage audit CASES --against OLD_DIR' shows which cases change."]
+    if diff.generated is not None and diff.generated.less_urgent:
+        lines += ["", f"LESS URGENT ON GENERATED CASES ({len(diff.generated.less_urgent)}): a change of condition, "
+                      "fact or pack answers these less urgently (see Generated cases below)."]
     lines += _render_manifest(diff)
     for title, section in (("Rules", diff.rules), ("Questions", diff.questions),
                            ("Causes", diff.causes), ("Advice", diff.advice)):
@@ -245,6 +250,8 @@ def render_diff(diff: KnowledgeBaseDiff) -> str:
             lines.append(f"  {verb}: {item.id} ({', '.join(parts)})" + ("  LESS URGENT" if item.less_urgent else ""))
             for change in item.changes:
                 lines.append(f"    {change.part}: {_show(change.old)} -> {_show(change.new)}")
+    if diff.generated is not None:
+        lines += ["", *render_generated(diff.generated)]
     return "\n".join(lines)
 
 
