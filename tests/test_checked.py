@@ -233,3 +233,27 @@ def test_notes_beside_the_rules_stay_allowed(kb_copy, kb):
     loaded = triage.load_knowledge_base(kb_copy)
     assert loaded.sha256 != kb.sha256 and [r.id for r in loaded.rules] == [r.id for r in kb.rules]
     assert (kb_copy / "documents" / "NOT_ENCODED.md").is_file()
+
+
+def test_a_new_rule_whose_examples_are_out_of_scope_fails_the_check(kb_copy):
+    # A question the scope rule does not list: its rule fires beside "not covered by this tool" (finding 5).
+    questions = kb_copy / "questions.yaml"
+    new = "  - id: itchy_skin\n    text: Is your skin very itchy?\n    help: On the hands or feet.\n    type: boolean\n"
+    questions.write_text(questions.read_text().replace("\ngroups:", "\n" + new + "\ngroups:", 1))
+    (kb_copy / "safety" / "skin.yaml").write_text(
+        "rules:\n  - id: safety_itchy_skin\n    title: Very itchy skin\n    when: {field: itchy_skin, equals: true}\n"
+        "    then: {urgency: urgent}\n    sources: [{reference: a test}]\n"
+        "    examples: {fires: [{itchy_skin: true}, {itchy_skin: true, leg_cramps: true}], does_not_fire: [{}]}\n")
+    result = CliRunner().invoke(main, ["rules", "check", str(kb_copy)])
+    assert result.exit_code == 1, result.output
+    assert ("safety/skin.yaml: rule safety_itchy_skin: examples.fires[1]: {'itchy_skin': True} also fires "
+            "scope_out_of_scope") in result.output
+    assert "add the fields this rule acts on (itchy_skin) to the list in core/scope.yaml" in result.output
+    assert "examples.fires[2]" not in result.output  # with leg cramps the answers are in scope
+    with pytest.raises(triage.KnowledgeBaseError, match="also fires scope_out_of_scope"):
+        load_checked_knowledge_base(kb_copy)
+    scope = kb_copy / "core" / "scope.yaml"
+    scope.write_text(scope.read_text().replace("            - {field: lower_back_pain, equals: true}\n",
+                                               "            - {field: lower_back_pain, equals: true}\n"
+                                               "            - {field: itchy_skin, equals: true}\n", 1))
+    assert CliRunner().invoke(main, ["rules", "check", str(kb_copy)]).exit_code == 0
