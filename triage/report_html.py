@@ -218,6 +218,7 @@ def _impact(report: ImpactReport) -> list[str]:
              f"Newly correct ({len(report.newly_correct)}): {e(', '.join(report.newly_correct) or 'none')}.</p>",
              *([f"<p>Only the new knowledge base can assess {len(report.new_only)} cases (left out of the comparison):</p><ul>"
                 + "".join(f"<li>{e(reason)}</li>" for reason in report.new_only) + "</ul>"] if report.new_only else []),
+             *_generated(report),
              "<h3>Transitions</h3>",
              "<p>Green: the same level. Amber, marked <em>more urgent</em>, and red, marked <em>less urgent</em>: "
              "the new level against the old.</p>",
@@ -240,3 +241,14 @@ def _impact(report: ImpactReport) -> list[str]:
 def _listed(value) -> str:
     """An action's text as it is; causes or red flags joined by commas; '-' for none."""
     return (value if isinstance(value, str) else ", ".join(value)) or "-"
+
+
+def _generated(report: ImpactReport) -> list[str]:
+    """The generated cases (triage.differential) as text lines in a <pre>, as the text report gives them."""
+    if report.generated is None:
+        return []
+    from .differential import render_generated
+
+    warning = "warning" if report.generated.less_urgent else "ok"
+    return [f'<h3 id="generated">Generated cases</h3><pre class="{warning}">'
+            + e("\n".join(render_generated(report.generated))) + "</pre>"]
