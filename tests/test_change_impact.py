@@ -365,3 +365,11 @@ def test_a_generated_answer_the_old_knowledge_base_lacks_is_dropped_for_it(kb_co
     newer = triage.Engine(triage.load_knowledge_base(kb_copy))
     result = compare_generated(engine, newer, 200)
     assert result.compared == 200 and not result.not_compared and not result.less_urgent
+
+
+def test_both_commands_default_to_the_differential_check_s_number_of_cases():
+    from triage.cli import audit as audit_command
+    from triage.cli import rules as rules_command
+    from triage.differential import DEFAULT_CASES
+
+    assert audit_command.GENERATED_CASES == rules_command.GENERATED_CASES == DEFAULT_CASES == 5000

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import click
 
-from ..differential import DEFAULT_CASES
 from .app import State, main
+
+GENERATED_CASES = 5000  # triage.differential.DEFAULT_CASES, not imported here: it keeps `triage --help` fast
 
 
 @main.command()
@@ -26,7 +27,7 @@ from .app import State, main
 @click.option("--html", "html_path", metavar="FILE", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the report, with coverage (and the change impact with --against), as one "
                    "self-contained HTML page (no network needed), atomically.")
-@click.option("--cases", "generated", type=click.IntRange(min=0), default=DEFAULT_CASES, show_default=True, metavar="N",
+@click.option("--cases", "generated", type=click.IntRange(min=0), default=GENERATED_CASES, show_default=True, metavar="N",
               help="With --against, also assess N seeded random cases with both knowledge bases and report those now "
                    "less urgent (0: skip).")
 @click.option("--seed", type=int, default=0, show_default=True, help="With --against, the seed of the generated cases.")

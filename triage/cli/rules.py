@@ -7,8 +7,9 @@ from pathlib import Path
 
 import click
 
-from ..differential import DEFAULT_CASES
 from .app import State, main
+
+GENERATED_CASES = 5000  # triage.differential.DEFAULT_CASES, not imported here: it keeps `triage --help` fast
 
 
 @main.group()
@@ -76,7 +77,7 @@ def check_rules(state: State, directory: Path | None) -> None:
 @click.argument("new_dir", metavar="[NEW_DIR]", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="text: a release note for people; json: for tools.")
-@click.option("--cases", "generated", type=click.IntRange(min=0), default=DEFAULT_CASES, show_default=True, metavar="N",
+@click.option("--cases", "generated", type=click.IntRange(min=0), default=GENERATED_CASES, show_default=True, metavar="N",
               help="Assess N seeded random cases with both knowledge bases and list every one now less urgent (0: skip).")
 @click.option("--seed", type=int, default=0, show_default=True, help="The seed of the generated cases.")
 @click.pass_obj
