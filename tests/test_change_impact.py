@@ -36,8 +36,11 @@ def lowered(kb_copy):
     return kb_copy
 
 
-def audit(*args):
-    return CliRunner().invoke(main, list(args))
+def audit(*args, generated: int | None = 0):
+    """Run triage; ``rules diff`` and ``audit --against`` get ``--cases generated`` (0: no generated cases,
+    which the tests of the differential check ask for themselves: 5,000 take seconds)."""
+    extra = ["--cases", str(generated)] if generated is not None and ("diff" in args or "--against" in args) else []
+    return CliRunner().invoke(main, [*args, *extra])
 
 
 def test_a_lowered_safety_rule_is_caught_listing_the_changed_vignettes(lowered):
@@ -206,3 +209,167 @@ def test_csv_case_files_are_compared_as_batch_reads_them(lowered, tmp_path):
     bad.write_text("id,weakness\nx,very\n")
     refused = audit("audit", str(bad), "--against", str(default_path()))
     assert refused.exit_code == 1 and "bad.csv:2" in refused.output and "weakness" in refused.output
+
+
+def reword_out_of_scope_action(rules) -> None:
+    """Change only the out-of-scope rule's own action text (hostile trial, finding 2)."""
+    scope = rules / "core" / "scope.yaml"
+    text = scope.read_text()
+    assert "call 999 in an emergency." in text
+    scope.write_text(text.replace("call 999 in an emergency.", "there is no need to call anyone.", 1))
+
+
+def test_a_rule_whose_action_text_changed_is_listed_by_rules_diff(kb_copy):
+    reword_out_of_scope_action(kb_copy)
+    data = diff_json(kb_copy)
+    [changed] = data["rules"]["changed"]
+    assert changed["id"] == "scope_out_of_scope" and [c["part"] for c in changed["changes"]] == ["action"]
+    assert "call 999" in changed["changes"][0]["old"] and "no need to call" in changed["changes"][0]["new"]
+    note = audit("rules", "diff", str(default_path()), str(kb_copy)).output
+    assert "changed: scope_out_of_scope (action)" in note and "there is no need to call anyone." in note
+
+
+def test_a_case_whose_action_text_changed_is_a_changed_case(kb_copy, tmp_path):
+    reword_out_of_scope_action(kb_copy)
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text('{"id": "nothing-covered", "weeks_pregnant": 20}\n{"id": "cramps", "leg_cramps": true}\n')
+    result = audit("--rules", str(kb_copy), "audit", str(cases), "--against", str(default_path()), "--format", "json")
+    impact = json.loads(result.stdout)["impact"]
+    [change] = impact["changes"]
+    assert change["id"] == "nothing-covered" and change["changed"] == ["action"]
+    assert "call 999" in change["old"]["action"] and "no need to call" in change["new"]["action"]
+    text = audit("--rules", str(kb_copy), "audit", str(cases), "--against", str(default_path())).output
+    assert "1 changed" in text and "    action: " in text and "-> " in text and "no need to call anyone" in text
+
+
+def edit_manifest(rules, old: str, new: str) -> None:
+    manifest = rules / "kb.yaml"
+    text = manifest.read_text()
+    assert old in text
+    manifest.write_text(text.replace(old, new, 1))
+
+
+SAFETY_PACK = "  - name: safety\n    description: Red flags and differentials from clinical guidelines, so that no dangerous case is sent home.\n"
+LAST_WORSENING_LINE = ("  - >-\n    If you are worried at any time, contact your midwife or maternity unit: you are not wasting\n"
+                       "    their time.\n")
+
+
+def test_rules_diff_stops_on_a_pack_no_longer_used_by_default(kb_copy):
+    edit_manifest(kb_copy, SAFETY_PACK, SAFETY_PACK + "    default: false\n")
+    result = audit("rules", "diff", str(default_path()), str(kb_copy))
+    assert result.exit_code == 1, result.output
+    assert "LESS URGENT (1): pack safety (no longer used by default)" in result.output
+    assert "pack changed: safety (default)  LESS URGENT: no longer used by default" in result.output
+    assert "Error: 1 pack(s) no longer used by default or removed: safety" in result.output
+    data = diff_json(kb_copy)
+    assert data["less_urgent"] == ["pack safety"] and data["manifest"]["no_longer_default"] == ["safety"]
+    undone = audit("rules", "diff", str(kb_copy), str(default_path()))  # used by default again: not a concern
+    assert undone.exit_code == 0 and "now used by default" in undone.output, undone.output
+
+
+def test_rules_diff_stops_on_a_removed_pack(kb_copy):
+    edit_manifest(kb_copy, "  - name: documents\n    description: Causes and self-care advice from the two source documents in sources/.\n", "")
+    result = audit("rules", "diff", str(default_path()), str(kb_copy))
+    assert result.exit_code == 1 and "pack removed: documents  LESS URGENT" in result.output, result.output
+    assert diff_json(kb_copy)["manifest"]["packs"]["removed"] == ["documents"]
+    added = audit("rules", "diff", str(kb_copy), str(default_path()))
+    assert added.exit_code == 0 and "pack added:   documents  (used by default)" in added.output
+
+
+def test_rules_diff_lists_the_disclaimer_and_flags_removed_worsening_advice(kb_copy):
+    edit_manifest(kb_copy, "This is not a diagnosis and", "This is not a diagnosis, and")
+    edit_manifest(kb_copy, LAST_WORSENING_LINE, "")
+    result = audit("rules", "diff", str(default_path()), str(kb_copy))
+    assert "WORSENING ADVICE REMOVED (1 line(s))" in result.output
+    assert re.search(r"^  worsening advice removed: If you are worried at any time.*FLAGGED$", result.output, flags=re.M)
+    assert "  disclaimer: This is not a diagnosis and " in result.output and "-> This is not a diagnosis, and" in result.output
+    data = diff_json(kb_copy)["manifest"]
+    assert data["disclaimer"]["new"].startswith("This is not a diagnosis, and") and len(data["worsening_advice_removed"]) == 1
+    unchanged = audit("rules", "diff", str(default_path()), str(default_path())).output
+    assert "No changes" in unchanged
+
+
+def test_audit_against_runs_each_knowledge_base_with_its_own_default_packs(kb_copy):
+    edit_manifest(kb_copy, SAFETY_PACK, SAFETY_PACK + "    default: false\n")
+    result = audit("--rules", str(kb_copy), "audit", VIGNETTES, "--against", str(default_path()), "--format", "json")
+    assert result.exit_code == 1
+    impact = json.loads(result.stdout)["impact"]
+    assert "safety" in impact["old_knowledge_base"]["packs"] and "safety" not in impact["new_knowledge_base"]["packs"]
+    assert impact["less_urgent"] and impact["newly_under_triaged"]
+    # With --pack both run the packs given: the same packs, the same answers.
+    same = audit("--rules", str(kb_copy), "--pack", "safety", "--pack", "documents", "audit", VIGNETTES,
+                 "--against", str(default_path()), "--format", "json")
+    assert json.loads(same.stdout)["impact"]["changes"] == []
+
+
+def narrow_the_pulmonary_embolism_rule(rules) -> None:
+    """The emergency rule no longer fires from 38 weeks: no vignette sits there alone (hostile trial, finding 4)."""
+    clots = rules / "safety" / "clots.yaml"
+    text = clots.read_text()
+    old = "  - id: safety_pulmonary_embolism\n    title: Sudden breathlessness or chest pain may be a clot in the lungs\n" \
+          "    when: {field: breathless_or_chest_pain, equals: true}\n"
+    assert old in text
+    clots.write_text(text.replace(old, old.replace("when: {field: breathless_or_chest_pain, equals: true}",
+                                                   'when: {all: [{field: breathless_or_chest_pain, equals: true}, '
+                                                   '{not: {field: weeks_pregnant, ">=": 38}}]}'), 1))
+
+
+def test_rules_diff_finds_a_narrowed_emergency_rule_on_generated_cases(kb_copy):
+    narrow_the_pulmonary_embolism_rule(kb_copy)
+    assert audit("rules", "diff", str(default_path()), str(kb_copy)).exit_code == 0  # the rule-by-rule gate alone passes
+    result = audit("rules", "diff", str(default_path()), str(kb_copy), generated=1000)
+    assert result.exit_code == 1, result.output
+    assert "LESS URGENT ON GENERATED CASES" in result.output
+    assert re.search(r"^Generated cases: 1000 \(seed 0\), 1000 compared: [1-9]\d* less urgent", result.output, flags=re.M)
+    assert re.search(r"of 1000 generated cases less urgent$", result.output, flags=re.M)
+    data = json.loads(audit("rules", "diff", str(default_path()), str(kb_copy), "--format", "json", generated=1000).stdout)
+    generated = data["generated"]
+    assert generated["less_urgent"] and generated["serious_less_urgent"] == generated["less_urgent"]
+    for case in generated["shown"]:  # exactly where the condition was narrowed
+        assert case["answers"]["breathless_or_chest_pain"] is True and case["answers"]["weeks_pregnant"] >= 38
+        assert case["old_urgency"] == "emergency" and "safety_pulmonary_embolism" in case["old_fired"]
+        assert "safety_pulmonary_embolism" not in case["new_fired"] and case["new_urgency"] != "emergency"
+    assert len(generated["shown"]) == 5 and sum(generated["transitions"]["emergency"].values()) > 0
+
+
+def test_audit_against_fails_on_a_generated_emergency_case_now_less_urgent(kb_copy):
+    narrow_the_pulmonary_embolism_rule(kb_copy)
+    args = ("--rules", str(kb_copy), "audit", VIGNETTES, "--against", str(default_path()))
+    assert audit(*args).exit_code == 0  # no vignette sits where the rule was narrowed
+    result = audit(*args, generated=1000)
+    assert result.exit_code == 1, result.output
+    assert "generated cases less urgent than the emergency or urgent care they had: generated-" in result.output
+    impact = json.loads(audit(*args, "--format", "json", generated=1000).stdout)["impact"]
+    assert impact["changes"] == [] and impact["generated"]["serious_less_urgent"]
+
+
+def test_generated_cases_of_the_same_rules_change_nothing_and_follow_the_assessment(engine, kb):
+    from triage.differential import _urgency, compare_generated
+    from triage.samples import random_cases
+
+    same = compare_generated(engine, engine, 300, seed=3)
+    assert same.compared == 300 and not same.less_urgent and same.more_urgent == 0 and not same.not_compared
+    assert sum(same.transitions[level][level] for level in same.transitions) == 300
+    for case in random_cases(kb.questions, 100, seed=4):  # the shortcut gives the assessment's urgency
+        assert _urgency(engine, case) == engine.assess(case).urgency
+
+
+def test_a_generated_answer_the_old_knowledge_base_lacks_is_dropped_for_it(kb_copy, engine):
+    import triage
+    from triage.differential import compare_generated
+
+    questions = kb_copy / "questions.yaml"
+    text = questions.read_text()
+    new = "  - id: new_question\n    text: A new question?\n    help: Asked from this release on.\n    type: boolean\n    detail: true\n"
+    questions.write_text(text.replace("\ngroups:", "\n" + new + "\ngroups:", 1))
+    newer = triage.Engine(triage.load_knowledge_base(kb_copy))
+    result = compare_generated(engine, newer, 200)
+    assert result.compared == 200 and not result.not_compared and not result.less_urgent
+
+
+def test_both_commands_default_to_the_differential_check_s_number_of_cases():
+    from triage.cli import audit as audit_command
+    from triage.cli import rules as rules_command
+    from triage.differential import DEFAULT_CASES
+
+    assert audit_command.GENERATED_CASES == rules_command.GENERATED_CASES == DEFAULT_CASES == 5000

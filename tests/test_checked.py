@@ -176,3 +176,84 @@ def test_a_fifo_in_a_pack_is_refused_not_waited_on(kb_copy):
     os.mkfifo(kb_copy / "safety" / "zz.yaml")
     with pytest.raises(triage.KnowledgeBaseError, match="not a regular file"):
         triage.load_knowledge_base(kb_copy)
+
+
+def link_a_pack(rules, elsewhere, pack: str = "documents") -> None:
+    """Move a pack out of the knowledge base and link its directory back in (hostile trial, finding 1)."""
+    (rules / pack).rename(elsewhere)
+    (rules / pack).symlink_to(elsewhere, target_is_directory=True)
+
+
+def test_a_linked_pack_is_in_the_digest_so_an_edit_to_it_is_checked_again(kb_copy, tmp_path, kb):
+    link_a_pack(kb_copy, tmp_path / "shared_documents")
+    assert load_checked_knowledge_base(kb_copy).sha256 == kb.sha256  # linked or copied: the same content
+    assert CliRunner().invoke(main, ["--rules", str(kb_copy), "assess", CASE]).exit_code == 0  # checked, cached
+    break_a_quote(kb_copy)  # through the link
+    assert triage.load_knowledge_base(kb_copy).sha256 != kb.sha256
+    result = CliRunner().invoke(main, ["--rules", str(kb_copy), "assess", CASE])
+    assert result.exit_code == 1 and "quote not found" in result.output, result.output
+
+
+def test_a_linked_pack_reaches_worker_processes_whole(kb_copy, tmp_path):
+    from triage.workers import RuleData
+
+    link_a_pack(kb_copy, tmp_path / "shared_safety", "safety")
+    kb = triage.load_knowledge_base(kb_copy)
+    copied = RuleData.of(kb).load()
+    assert copied.sha256 == kb.sha256 and [r.id for r in copied.rules] == [r.id for r in kb.rules]
+
+
+def test_a_link_back_into_the_knowledge_base_is_refused_not_followed_for_ever(kb_copy):
+    (kb_copy / "safety" / "again").symlink_to(kb_copy, target_is_directory=True)
+    with pytest.raises(triage.KnowledgeBaseError, match="safety/again: a symbolic link to a directory that contains it"):
+        triage.load_knowledge_base(kb_copy)
+
+
+@pytest.mark.parametrize(("name", "says"), [
+    ("safety/extra.yml", "rename it to extra.yaml"),
+    ("safety/extra.YAML", "rename it to extra.yaml"),
+    ("safety/Extra.Yaml", "rename it to Extra.yaml"),
+    ("safety/old/extra.yaml", "a YAML file in a subdirectory of pack 'safety' is not read"),
+])
+def test_a_rule_file_the_loader_would_ignore_is_refused(kb_copy, name, says):
+    # Counted in the digest but never read: its rules would silently not apply.
+    (kb_copy / name).parent.mkdir(exist_ok=True)
+    (kb_copy / name).write_text("rules: []\n")
+    with pytest.raises(triage.KnowledgeBaseError, match=re.escape(f"{name}: ")) as refused:
+        triage.load_knowledge_base(kb_copy)
+    assert says in str(refused.value)
+    result = CliRunner().invoke(main, ["--rules", str(kb_copy), "rules", "check"])
+    assert result.exit_code == 1 and name in result.output
+
+
+def test_notes_beside_the_rules_stay_allowed(kb_copy, kb):
+    (kb_copy / "safety" / "README.txt").write_text("notes for reviewers\n")
+    (kb_copy / "safety" / "drafts").mkdir()
+    (kb_copy / "safety" / "drafts" / "ideas.md").write_text("not rules\n")
+    loaded = triage.load_knowledge_base(kb_copy)
+    assert loaded.sha256 != kb.sha256 and [r.id for r in loaded.rules] == [r.id for r in kb.rules]
+    assert (kb_copy / "documents" / "NOT_ENCODED.md").is_file()
+
+
+def test_a_new_rule_whose_examples_are_out_of_scope_fails_the_check(kb_copy):
+    # A question the scope rule does not list: its rule fires beside "not covered by this tool" (finding 5).
+    questions = kb_copy / "questions.yaml"
+    new = "  - id: itchy_skin\n    text: Is your skin very itchy?\n    help: On the hands or feet.\n    type: boolean\n"
+    questions.write_text(questions.read_text().replace("\ngroups:", "\n" + new + "\ngroups:", 1))
+    (kb_copy / "safety" / "skin.yaml").write_text(
+        "rules:\n  - id: safety_itchy_skin\n    title: Very itchy skin\n    when: {field: itchy_skin, equals: true}\n"
+        "    then: {urgency: urgent}\n    sources: [{reference: a test}]\n"
+        "    examples: {fires: [{itchy_skin: true}, {itchy_skin: true, leg_cramps: true}], does_not_fire: [{}]}\n")
+    result = CliRunner().invoke(main, ["rules", "check", str(kb_copy)])
+    assert result.exit_code == 1, result.output
+    assert ("safety/skin.yaml: rule safety_itchy_skin: examples.fires[1]: {'itchy_skin': True} also fires "
+            "scope_out_of_scope") in result.output
+    assert "add the fields this rule acts on (itchy_skin) to the list in core/scope.yaml" in result.output
+    assert "examples.fires[2]" not in result.output  # with leg cramps the answers are in scope
+    with pytest.raises(triage.KnowledgeBaseError, match="also fires scope_out_of_scope"):
+        load_checked_knowledge_base(kb_copy)
+    scope = kb_copy / "core" / "scope.yaml"
+    scope.write_text(scope.read_text().replace("            - {field: lower_back_pain, equals: true}\n",
+                                               "            - {field: lower_back_pain, equals: true}\n"
+                                               "            - {field: itchy_skin, equals: true}\n", 1))
+    assert CliRunner().invoke(main, ["rules", "check", str(kb_copy)]).exit_code == 0

@@ -238,3 +238,10 @@ def test_the_under_triaged_table_shows_why_the_vignette_expected_its_level(tmp_p
     row = table.split("night-cramps-said-urgent")[1].split("</tr>")[0]
     assert "Why this level was expected" in table
     assert "<strong>rationale:</strong> &lt;b&gt;a reviewer&lt;/b&gt; judged these cramps urgent" in row
+
+
+def test_the_page_shows_the_generated_cases_now_less_urgent(report):
+    # The lowered DVT rule sends generated urgent cases to within_24h (triage.differential).
+    page = report.path.read_text()
+    assert 'id="generated"' in page and re.search(r"Generated cases: 5000 \(seed 0\), 5000 compared: [1-9]\d* less urgent", page)
+    assert "urgent -&gt; within_24h" in page and "LESS URGENT" in page

@@ -3,10 +3,12 @@
 ``triage audit FILES --against OLD_RULES_DIR`` assesses every case with the old and
 the new knowledge base and reports, for a hazard log or a clinical release note:
 
-- each case whose urgency, causes or red flags changed (old, new, and the rules
+- each case whose urgency, action (what to do), causes or red flags changed (old, new, and the rules
   that fired in each);
 - the transition matrix of old level against new level;
-- the vignettes that became under-triaged, and those that became correct.
+- the vignettes that became under-triaged, and those that became correct;
+- the generated cases (:mod:`triage.differential`) now less urgent, which finds a
+  narrowed condition where no vignette sits.
 
 Vignettes (cases with ``expected_urgency``) and plain cases (also CSV files, as
 ``triage batch`` reads them) can be mixed; plain cases have no gold level, so they
@@ -24,6 +26,7 @@ from pydantic import BaseModel, ConfigDict
 
 from .assessment import Assessment, KnowledgeBaseInfo
 from .audit import LEVELS, VIGNETTE_SUFFIXES, Vignette, _records, _vignette
+from .differential import GeneratedComparison, render_generated
 from .engine import Engine
 from .errors import CaseError
 from .inputs import ERROR, case_from_row, files_in, read_file
@@ -54,6 +57,7 @@ class Side(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     urgency: Urgency
+    action: str  # what the person is told to do (a rule's own action, or the level's)
     verdict: str | None  # appropriate | over | under, for a vignette
     causes: list[str]
     red_flags: list[str]
@@ -61,14 +65,14 @@ class Side(BaseModel):
 
 
 class CaseChange(BaseModel):
-    """A case whose urgency, causes or red flags differ between the knowledge bases."""
+    """A case whose urgency, action, causes or red flags differ between the knowledge bases."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     id: str
     source: str
     expected_urgency: Urgency | None
-    changed: list[str]  # of urgency, causes, red_flags
+    changed: list[str]  # of urgency, action, causes, red_flags
     old: Side
     new: Side
 
@@ -94,6 +98,7 @@ class ImpactReport(BaseModel):
     newly_under_triaged: list[str]  # vignettes under-triaged now and not before
     newly_correct: list[str]  # vignettes appropriate now and not before
     new_only: list[str] = []  # cases only the new knowledge base can read (e.g. new questions), with why
+    generated: GeneratedComparison | None = None  # both knowledge bases on generated cases (triage.differential)
 
     @property
     def serious_newly_under_triaged(self) -> list[str]:
@@ -196,8 +201,14 @@ def compare(records: list[Record], old: Engine, new: Engine) -> ImpactReport:
 
 
 def _differences(before: Side, after: Side) -> list[str]:
-    """Which of urgency, causes and red flags differ (causes and red flags as sets: a new order is no change)."""
+    """Which of urgency, action, causes and red flags differ (causes and red flags as sets: a new order is no change).
+
+    The action's meaning cannot be checked, so any change of its text is a change to look at,
+    unless it is only the new level's own action in place of the old level's (the urgency says that).
+    """
     changed = ["urgency"] if before.urgency != after.urgency else []
+    if before.action != after.action and (before.action, after.action) != (before.urgency.action, after.urgency.action):
+        changed.append("action")
     return changed + [name for name in ("causes", "red_flags") if set(getattr(before, name)) != set(getattr(after, name))]
 
 
@@ -206,7 +217,7 @@ def _side(assessment: Assessment, expected: Urgency | None) -> Side:
     verdict = None
     if expected is not None:
         verdict = "appropriate" if actual == expected else "over" if actual.rank > expected.rank else "under"
-    return Side(urgency=actual, verdict=verdict, causes=assessment.cause_ids,
+    return Side(urgency=actual, action=assessment.action, verdict=verdict, causes=assessment.cause_ids,
                 red_flags=[f.id for f in assessment.red_flags], fired_rules=[r.id for r in assessment.fired_rules])
 
 
@@ -246,9 +257,13 @@ def render_impact(report: ImpactReport) -> str:
         expected = f", expected {change.expected_urgency.value}" if change.expected_urgency else ""
         flag = "  LESS URGENT" if change.less_urgent else ""
         lines.append(f"  {change.id} ({change.source}{expected}): {change.old.urgency.value} -> {change.new.urgency.value}{flag}")
+        if "action" in change.changed:
+            lines.append(f"    action: {change.old.action} -> {change.new.action}")
         for name in ("causes", "red_flags"):
             if name in change.changed:
                 lines.append(f"    {name}: {', '.join(getattr(change.old, name)) or '-'} -> {', '.join(getattr(change.new, name)) or '-'}")
         lines.append(f"    old fired: {', '.join(change.old.fired_rules) or '-'}")
         lines.append(f"    new fired: {', '.join(change.new.fired_rules) or '-'}")
+    if report.generated is not None:
+        lines += ["", *render_generated(report.generated)]
     return "\n".join(lines)

@@ -1,12 +1,17 @@
 """``triage rules diff``: what changed between two knowledge bases, as a release note.
 
 Rules are matched by id. A changed rule names the parts that changed: condition,
-urgency, causes, advice, withheld advice, red flags, derived facts, sources, title,
+urgency, action (the rule's own text of what to do), causes, advice, withheld advice, red flags, derived facts, sources, title,
 description, examples, or where it lives (pack and file). A lower urgency is marked
 LESS URGENT: the change a safety officer must look at first. Questions are matched
 by id (added, removed, reworded: text or help; changed: anything else), and so are
 the causes and advice of the catalogue. Every pack of both knowledge bases is
 compared, whatever packs are selected for use.
+
+The manifest (``kb.yaml``) is compared too: packs added, removed or changed (a pack
+used by default before and not now, or removed, is LESS URGENT: its rules no longer
+run for anyone who does not ask for it), the disclaimer, and the lines of worsening
+advice every result carries (a removed line is flagged).
 """
 
 from __future__ import annotations
@@ -17,12 +22,14 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, computed_field
 
 from .assessment import KnowledgeBaseInfo
+from .differential import GeneratedComparison, render_generated
 from .knowledge import KnowledgeBase, Rule
 from .urgency import Urgency
 
 RULE_PARTS = {  # name in the note -> how to read it from a rule
     "condition": lambda r: r.spec.when.model_dump(mode="json", by_alias=True, exclude_none=True),
     "urgency": lambda r: r.spec.then.urgency.value if r.spec.then.urgency else None,
+    "action": lambda r: r.spec.then.action,  # the rule's own action text, in place of its level's
     "causes": lambda r: list(r.spec.then.causes),
     "advice": lambda r: list(r.spec.then.advice),
     "withheld advice": lambda r: list(r.spec.then.withhold_advice),
@@ -68,6 +75,29 @@ class Section(BaseModel):
     reworded: list[str] = []  # questions whose only changes are their text or help
 
 
+class ManifestDiff(BaseModel):
+    """What changed in ``kb.yaml``: packs, disclaimer, worsening advice."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    packs: Section  # by name; a changed pack names its parts (description, always, default)
+    no_longer_default: list[str] = []  # packs still there but no longer used by default
+    now_default: list[str] = []  # packs used by default now and not before (added ones included)
+    disclaimer: Change | None = None
+    worsening_advice_added: list[str] = []
+    worsening_advice_removed: list[str] = []  # flagged: a person is no longer told this
+
+    @property
+    def less_urgent_packs(self) -> list[str]:
+        """Packs whose rules ran by default before and do not now: no longer used by default, or removed."""
+        return list(self.no_longer_default) + [name for name in self.packs.removed if name not in self.no_longer_default]
+
+    @property
+    def unchanged(self) -> bool:
+        return not (self.packs.added or self.packs.removed or self.packs.changed or self.disclaimer
+                    or self.worsening_advice_added or self.worsening_advice_removed)
+
+
 class KnowledgeBaseDiff(BaseModel):
     """Everything that differs between two knowledge bases."""
 
@@ -77,12 +107,14 @@ class KnowledgeBaseDiff(BaseModel):
     new: KnowledgeBaseInfo
     old_path: str
     new_path: str
+    manifest: ManifestDiff
     rules: Section
     questions: Section
     causes: Section
     advice: Section
 
     removed_urgencies: dict[str, str] = {}  # removed rule -> the urgency it set (above self_care)
+    generated: GeneratedComparison | None = None  # the differential check on generated cases, when run
 
     @property
     def identical(self) -> bool:
@@ -91,8 +123,10 @@ class KnowledgeBaseDiff(BaseModel):
     @computed_field  # in --format json too
     @property
     def less_urgent(self) -> list[str]:
-        """Rules whose urgency went down, and removed rules that set an urgency: a release gate's concern."""
-        return [item.id for item in self.rules.changed if item.less_urgent] + list(self.removed_urgencies)
+        """A release gate's concern: rules whose urgency went down, removed rules that set an urgency,
+        and packs (as ``pack NAME``) no longer used by default or removed."""
+        return ([item.id for item in self.rules.changed if item.less_urgent] + list(self.removed_urgencies)
+                + [f"pack {name}" for name in self.manifest.less_urgent_packs])
 
 
 def diff_knowledge_bases(old: KnowledgeBase, new: KnowledgeBase) -> KnowledgeBaseDiff:
@@ -104,12 +138,30 @@ def diff_knowledge_bases(old: KnowledgeBase, new: KnowledgeBase) -> KnowledgeBas
         for item in rules.changed
     ]})
     return KnowledgeBaseDiff(
-        old=_info(old), new=_info(new), old_path=str(old.path), new_path=str(new.path), rules=rules,
+        old=_info(old), new=_info(new), old_path=str(old.path), new_path=str(new.path),
+        manifest=_manifest_diff(old, new), rules=rules,
         questions=_reworded(_section(old.question_by_id, new.question_by_id, _dump)),
         causes=_section(old.causes, new.causes, _dump),
         advice=_section(old.advice, new.advice, _dump),
         removed_urgencies={rule: old.rule_by_id[rule].spec.then.urgency.value for rule in rules.removed
                            if (old.rule_by_id[rule].spec.then.urgency or Urgency.SELF_CARE) is not Urgency.SELF_CARE},
+    )
+
+
+def _manifest_diff(old: KnowledgeBase, new: KnowledgeBase) -> ManifestDiff:
+    before, after = old.manifest, new.manifest
+    old_packs = {p.name: p for p in before.packs}
+    new_packs = {p.name: p for p in after.packs}
+    by_default = lambda pack: pack.default or pack.always  # noqa: E731  (what loads when no --pack is given)
+    both = [name for name in old_packs if name in new_packs]
+    return ManifestDiff(
+        packs=_section(old_packs, new_packs, _dump),
+        no_longer_default=[n for n in both if by_default(old_packs[n]) and not by_default(new_packs[n])],
+        now_default=[n for n in new_packs if by_default(new_packs[n]) and not (n in old_packs and by_default(old_packs[n]))],
+        disclaimer=(Change(part="disclaimer", old=before.disclaimer, new=after.disclaimer)
+                    if before.disclaimer != after.disclaimer else None),
+        worsening_advice_added=[line for line in after.worsening_advice if line not in before.worsening_advice],
+        worsening_advice_removed=[line for line in before.worsening_advice if line not in after.worsening_advice],
     )
 
 
@@ -170,12 +222,19 @@ def render_diff(diff: KnowledgeBaseDiff) -> str:
     lowered = diff.less_urgent
     if lowered:
         named = [f"{rule} (removed; it set {diff.removed_urgencies[rule]})" if rule in diff.removed_urgencies
-                 else rule for rule in lowered]
+                 else f"{rule} ({_pack_concern(diff, rule)})" if rule.startswith("pack ") else rule for rule in lowered]
         lines += ["", f"LESS URGENT ({len(lowered)}): {', '.join(named)}: check these first."]
+    if diff.manifest.worsening_advice_removed:
+        lines += ["", f"WORSENING ADVICE REMOVED ({len(diff.manifest.worsening_advice_removed)} line(s)): every result "
+                      "no longer tells the person this; check it was meant (see Manifest below)."]
     if diff.rules.removed or any(c.part in ("condition", "derived facts") for item in diff.rules.changed
                                  for c in item.changes):
         lines += ["", "A removed rule or a changed condition or derived fact can also make cases less urgent: "
                       "'triage audit CASES --against OLD_DIR' shows which cases change."]
+    if diff.generated is not None and diff.generated.less_urgent:
+        lines += ["", f"LESS URGENT ON GENERATED CASES ({len(diff.generated.less_urgent)}): a change of condition, "
+                      "fact or pack answers these less urgently (see Generated cases below)."]
+    lines += _render_manifest(diff)
     for title, section in (("Rules", diff.rules), ("Questions", diff.questions),
                            ("Causes", diff.causes), ("Advice", diff.advice)):
         if not (section.added or section.removed or section.changed):
@@ -191,4 +250,32 @@ def render_diff(diff: KnowledgeBaseDiff) -> str:
             lines.append(f"  {verb}: {item.id} ({', '.join(parts)})" + ("  LESS URGENT" if item.less_urgent else ""))
             for change in item.changes:
                 lines.append(f"    {change.part}: {_show(change.old)} -> {_show(change.new)}")
+    if diff.generated is not None:
+        lines += ["", *render_generated(diff.generated)]
     return "\n".join(lines)
+
+
+def _pack_concern(diff: KnowledgeBaseDiff, name: str) -> str:
+    pack = name.removeprefix("pack ")
+    return "removed" if pack in diff.manifest.packs.removed else "no longer used by default"
+
+
+def _render_manifest(diff: KnowledgeBaseDiff) -> list[str]:
+    """The Manifest section of the note: kb.yaml's packs, disclaimer and worsening advice."""
+    manifest = diff.manifest
+    if manifest.unchanged:
+        return ["", "Manifest (kb.yaml): no changes to packs, disclaimer or worsening advice"]
+    lines = ["", "Manifest (kb.yaml):"]
+    concern = set(manifest.less_urgent_packs)
+    lines += [f"  pack added:   {name}" + ("  (used by default)" if name in manifest.now_default else "") for name in manifest.packs.added]
+    lines += [f"  pack removed: {name}" + ("  LESS URGENT" if name in concern else "") for name in manifest.packs.removed]
+    for item in manifest.packs.changed:
+        flag = ("  LESS URGENT: no longer used by default" if item.id in manifest.no_longer_default
+                else "  now used by default" if item.id in manifest.now_default else "")
+        lines.append(f"  pack changed: {item.id} ({', '.join(c.part for c in item.changes)}){flag}")
+        lines += [f"    {c.part}: {_show(c.old)} -> {_show(c.new)}" for c in item.changes]
+    if manifest.disclaimer is not None:
+        lines.append(f"  disclaimer: {manifest.disclaimer.old} -> {manifest.disclaimer.new}")
+    lines += [f"  worsening advice removed: {line}  FLAGGED" for line in manifest.worsening_advice_removed]
+    lines += [f"  worsening advice added:   {line}" for line in manifest.worsening_advice_added]
+    return lines

@@ -218,6 +218,7 @@ def _impact(report: ImpactReport) -> list[str]:
              f"Newly correct ({len(report.newly_correct)}): {e(', '.join(report.newly_correct) or 'none')}.</p>",
              *([f"<p>Only the new knowledge base can assess {len(report.new_only)} cases (left out of the comparison):</p><ul>"
                 + "".join(f"<li>{e(reason)}</li>" for reason in report.new_only) + "</ul>"] if report.new_only else []),
+             *_generated(report),
              "<h3>Transitions</h3>",
              "<p>Green: the same level. Amber, marked <em>more urgent</em>, and red, marked <em>less urgent</em>: "
              "the new level against the old.</p>",
@@ -225,13 +226,29 @@ def _impact(report: ImpactReport) -> list[str]:
              f"<h3>Changed cases ({len(report.changes)})</h3>"]
     if not report.changes:
         return parts + ["<p>None.</p></section>"]
-    parts.append("<table><thead><tr><th>Case</th><th>Expected</th><th>Old</th><th>New</th><th>Causes and red flags</th>"
+    parts.append("<table><thead><tr><th>Case</th><th>Expected</th><th>Old</th><th>New</th><th>Action, causes and red flags</th>"
                  "<th>Rules fired (old / new)</th></tr></thead><tbody>")
     for c in report.changes:
         lower = ' <strong>less urgent</strong>' if c.less_urgent else ""
-        detail = "; ".join(f"{name}: {e(', '.join(getattr(c.old, name)) or '-')} &rarr; {e(', '.join(getattr(c.new, name)) or '-')}"
-                           for name in ("causes", "red_flags") if name in c.changed) or "unchanged"
+        detail = "; ".join(f"{name}: {e(_listed(getattr(c.old, name)))} &rarr; {e(_listed(getattr(c.new, name)))}"
+                           for name in ("action", "causes", "red_flags") if name in c.changed) or "unchanged"
         parts.append(f"<tr><td>{e(c.id)}</td><td>{e(c.expected_urgency.value if c.expected_urgency else '-')}</td>"
                      f"<td>{e(c.old.urgency.value)}</td><td>{e(c.new.urgency.value)}{lower}</td><td>{detail}</td>"
                      f"<td>{e(', '.join(c.old.fired_rules) or '-')}<br>/ {e(', '.join(c.new.fired_rules) or '-')}</td></tr>")
     return parts + ["</tbody></table></section>"]
+
+
+def _listed(value) -> str:
+    """An action's text as it is; causes or red flags joined by commas; '-' for none."""
+    return (value if isinstance(value, str) else ", ".join(value)) or "-"
+
+
+def _generated(report: ImpactReport) -> list[str]:
+    """The generated cases (triage.differential) as text lines in a <pre>, as the text report gives them."""
+    if report.generated is None:
+        return []
+    from .differential import render_generated
+
+    warning = "warning" if report.generated.less_urgent else "ok"
+    return [f'<h3 id="generated">Generated cases</h3><pre class="{warning}">'
+            + e("\n".join(render_generated(report.generated))) + "</pre>"]

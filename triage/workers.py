@@ -28,6 +28,7 @@ from .errors import CaseError
 from .inputs import Entry, case_of
 from .knowledge import KnowledgeBase, load_knowledge_base
 from .lifeline import die_with
+from .provenance import knowledge_base_files
 from .records import Outcome, format_record
 from .text import quoted
 
@@ -45,12 +46,8 @@ class RuleData:
 
     @classmethod
     def of(cls, kb: KnowledgeBase) -> "RuleData":
-        root = Path(kb.path)
-        files = tuple(
-            (path.relative_to(root).as_posix(), path.read_bytes())
-            for path in sorted(root.rglob("*"))
-            if path.is_file() and not any(p.startswith((".", "__")) for p in path.relative_to(root).parts)
-        )
+        # The digest's own listing: symbolic links followed, hidden files left out, as the loader reads them.
+        files = tuple((name, path.read_bytes()) for name, path in knowledge_base_files(kb.path))
         digest = hashlib.sha256(repr((files, kb.packs)).encode()).hexdigest()
         return cls(files, tuple(kb.packs), digest)
 

@@ -9,6 +9,8 @@ import click
 
 from .app import State, main
 
+GENERATED_CASES = 5000  # triage.differential.DEFAULT_CASES, not imported here: it keeps `triage --help` fast
+
 
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True), metavar="FILE_OR_DIR...")
@@ -25,9 +27,13 @@ from .app import State, main
 @click.option("--html", "html_path", metavar="FILE", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the report, with coverage (and the change impact with --against), as one "
                    "self-contained HTML page (no network needed), atomically.")
+@click.option("--cases", "generated", type=click.IntRange(min=0), default=GENERATED_CASES, show_default=True, metavar="N",
+              help="With --against, also assess N seeded random cases with both knowledge bases and report those now "
+                   "less urgent (0: skip).")
+@click.option("--seed", type=int, default=0, show_default=True, help="With --against, the seed of the generated cases.")
 @click.pass_obj
 def audit(state: State, files: tuple[str, ...], fmt: str, strict: bool, old_rules: Path | None,
-          with_coverage: bool, html_path: Path | None) -> None:
+          with_coverage: bool, html_path: Path | None, generated: int, seed: int) -> None:
     """Audit vignettes (JSON, YAML or JSONL files, or directories of them) against their expected urgency.
 
     Prints appropriate, over- and under-triage, safe advice and cause recall,
@@ -36,10 +42,15 @@ def audit(state: State, files: tuple[str, ...], fmt: str, strict: bool, old_rule
     with what fired. Exits 1 when any emergency or urgent vignette is
     under-triaged (with --strict, on any under-triage).
 
-    With --against OLD_RULES_DIR: each case whose urgency, causes or red flags
+    With --against OLD_RULES_DIR: each case whose urgency, action, causes or red flags
     changed, a transition matrix of old against new level, and the vignettes
     newly under-triaged or newly correct; exits 1 when an emergency or urgent
-    vignette is newly under-triaged.
+    vignette is newly under-triaged. Also N generated cases (--cases) assessed
+    with both: exits 1 when one the old knowledge base sent to emergency or
+    urgent care is now less urgent (with --strict, when any is less urgent).
+    Each knowledge base runs its own default
+    packs (so a change of kb.yaml's defaults is compared), or with --pack both
+    run the packs given.
 
     A vignette that cannot be read or is invalid is listed on standard error and
     left out of the figures; every other one is audited, and the exit status is 1.
@@ -60,7 +71,14 @@ def audit(state: State, files: tuple[str, ...], fmt: str, strict: bool, old_rule
         if not records:
             raise CaseError([f"no cases in {', '.join(files)}: nothing to compare"])
         vignettes = [r.vignette for r in records if r.vignette is not None]
-        impact = compare(records, _old_engine(old_rules, engine.knowledge_base.packs), engine)
+        # Without --pack each knowledge base runs its own default packs, so a change of
+        # kb.yaml's defaults shows as the cases it changes; with --pack both run those.
+        old_engine = _old_engine(old_rules, state.packs)
+        impact = compare(records, old_engine, engine)
+        if generated:  # a narrowed condition where no vignette sits (triage.differential)
+            from ..differential import compare_generated
+
+            impact = impact.model_copy(update={"generated": compare_generated(old_engine, engine, generated, seed)})
         fired = [([f.id for f in engine.assess(r.case, source=r.source).fired_rules], r.expected_urgency) for r in records]
     else:
         vignettes = read_vignettes(files, problems)
@@ -88,13 +106,13 @@ def audit(state: State, files: tuple[str, ...], fmt: str, strict: bool, old_rule
         raise click.ClickException("; ".join(failures))
 
 
-def _old_engine(path: Path, packs: list[str]):
+def _old_engine(path: Path, packs: list[str] | None):
     from ..checked import load_checked_knowledge_base
     from ..engine import Engine
     from ..errors import KnowledgeBaseError
 
     try:
-        return Engine(load_checked_knowledge_base(path, list(packs)))
+        return Engine(load_checked_knowledge_base(path, packs))
     except KnowledgeBaseError as error:
         raise click.ClickException(f"the old knowledge base (--against {path}) is refused: {error}") from None
 
@@ -151,6 +169,12 @@ def _failures(report, rule_coverage, impact, strict: bool) -> list[str]:
             failures.append(named(f"vignette{'s' if len(newly) != 1 else ''} newly under-triaged by the change", newly))
         if strict and impact.less_urgent:
             failures.append(named("cases now less urgent (--strict)", impact.less_urgent))
+        if impact.generated is not None:
+            lowered = impact.generated.less_urgent if strict else impact.generated.serious_less_urgent
+            if lowered:
+                what = "less urgent (--strict)" if strict else "less urgent than the emergency or urgent care they had"
+                failures.append(f"{len(lowered)} of {impact.generated.cases} generated cases {what}: "
+                                f"{', '.join(lowered[:5])}{', ...' if len(lowered) > 5 else ''}")
     if rule_coverage is not None and strict and rule_coverage.serious_without_vignette:
         failures.append(named("emergency or urgent rules with no vignette at their level (--strict)",
                               rule_coverage.serious_without_vignette))

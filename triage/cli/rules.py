@@ -9,6 +9,8 @@ import click
 
 from .app import State, main
 
+GENERATED_CASES = 5000  # triage.differential.DEFAULT_CASES, not imported here: it keeps `triage --help` fast
+
 
 @main.group()
 def rules() -> None:
@@ -75,27 +77,58 @@ def check_rules(state: State, directory: Path | None) -> None:
 @click.argument("new_dir", metavar="[NEW_DIR]", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="text: a release note for people; json: for tools.")
+@click.option("--cases", "generated", type=click.IntRange(min=0), default=GENERATED_CASES, show_default=True, metavar="N",
+              help="Assess N seeded random cases with both knowledge bases and list every one now less urgent (0: skip).")
+@click.option("--seed", type=int, default=0, show_default=True, help="The seed of the generated cases.")
 @click.pass_obj
-def diff_rules(state: State, old_dir: Path, new_dir: Path | None, fmt: str) -> None:
+def diff_rules(state: State, old_dir: Path, new_dir: Path | None, fmt: str, generated: int, seed: int) -> None:
     """List what changed from the knowledge base in OLD_DIR to NEW_DIR.
 
     NEW_DIR defaults to the knowledge base in use (--rules, or the shipped one).
-    Rules added, removed and changed (which parts: condition, urgency, causes,
+    Rules added, removed and changed (which parts: condition, urgency, action, causes,
     advice, sources, ...; a lower urgency is marked LESS URGENT), and questions,
     causes and advice added, removed, reworded or changed. Every pack of both is
     compared. Both knowledge bases must pass 'triage rules check'.
 
+    The manifest (kb.yaml) too: packs added, removed or changed, the disclaimer,
+    and the worsening advice (a removed line is flagged).
+
+    Then a differential check: N generated cases (--cases, seeded) assessed
+    with both knowledge bases (each with its default packs, or both with
+    --pack), listing every case now less urgent, with the rules that fired.
+
     Exits 1 when a rule became less urgent or a rule that set an urgency was
-    removed, so a release script can stop there.
+    removed, a pack used by default is no longer used by default or was
+    removed, or a generated case is less urgent, so a release script can stop there.
     """
     from ..kbdiff import diff_knowledge_bases, render_diff
 
     result = diff_knowledge_bases(load_every_pack(old_dir), load_every_pack(new_dir or state.rules_dir))
+    if generated and not result.identical:
+        result = result.model_copy(update={"generated": generated_comparison(
+            old_dir, new_dir or state.rules_dir, state.packs, generated, seed)})
     click.echo(result.model_dump_json(indent=2) if fmt == "json" else render_diff(result))
-    if result.less_urgent:
-        # A release gate can rely on the status: the note above is printed in full either way.
-        raise click.ClickException(f"{len(result.less_urgent)} rule(s) less urgent or removed: "
-                                   f"{', '.join(result.less_urgent)}")
+    # A release gate can rely on the status: the note above is printed in full either way.
+    packs = [name for name in result.less_urgent if name.startswith("pack ")]
+    rules = [name for name in result.less_urgent if name not in packs]
+    reasons = ([f"{len(rules)} rule(s) less urgent or removed: {', '.join(rules)}"] if rules else []) + (
+        [f"{len(packs)} pack(s) no longer used by default or removed: "
+         f"{', '.join(name.removeprefix('pack ') for name in packs)}"] if packs else [])
+    if result.generated is not None and result.generated.less_urgent:
+        reasons.append(f"{len(result.generated.less_urgent)} of {result.generated.cases} generated cases less urgent")
+    if reasons:
+        raise click.ClickException("; ".join(reasons))
+
+
+def generated_comparison(old_dir: Path, new_dir: Path | None, packs: list[str] | None, count: int, seed: int):
+    """Both knowledge bases, each with its default packs (or both with ``packs``), on ``count`` generated cases."""
+    from ..checked import load_checked_knowledge_base
+    from ..differential import compare_generated
+    from ..engine import Engine
+
+    old = Engine(load_checked_knowledge_base(old_dir, packs))
+    new = Engine(load_checked_knowledge_base(new_dir, packs))
+    return compare_generated(old, new, count, seed)
 
 
 def load_every_pack(path: Path | None):

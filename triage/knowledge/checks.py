@@ -252,3 +252,30 @@ def rule_example_problems(engine: Engine, rule: Rule, fired_by_case: dict | None
                 problems.append(f"{where}.{kind}[{number}]: {case} {verb} the rule")
     return problems
 
+
+
+
+def out_of_scope_problems(engine: Engine, rule: Rule, fired_by_case: dict) -> list[str]:
+    """A rule outside core whose own ``examples.fires`` cases also fire the out-of-scope rule.
+
+    The answers would then be reported as NOT COVERED BY THIS TOOL beside this rule's
+    conclusion: the fields the rule acts on are missing from core/scope.yaml's list of
+    complaints. ``fired_by_case`` is the cache :func:`rule_example_problems` filled.
+    """
+    from ..conclusions import OUT_OF_SCOPE_FACT  # the fact core/scope.yaml's rule derives
+
+    kb = engine.knowledge_base
+    scope = [r.id for r in kb.rules if OUT_OF_SCOPE_FACT in r.spec.then.derive]
+    if rule.pack == "core" or rule.id in scope:
+        return []
+    problems = []
+    fields = list(dict.fromkeys(t.field for t in walk(rule.spec.when) if isinstance(t, FieldTest)))
+    for number, case in enumerate(rule.spec.examples.fires, start=1):
+        fired = fired_by_case.get(json.dumps(case, sort_keys=True, default=repr))
+        if not isinstance(fired, frozenset) or rule.id not in fired:
+            continue  # an invalid example, or one that does not fire the rule: already a problem
+        for scope_rule in (r for r in scope if r in fired):
+            problems.append(f"{rule.file}: rule {rule.id}: examples.fires[{number}]: {case} also fires {scope_rule}, so "
+                            "the result would say the answers are not covered by this tool: add the fields this rule "
+                            f"acts on ({', '.join(fields) or 'none'}) to the list in core/scope.yaml")
+    return problems

@@ -7,7 +7,6 @@ each naming the file, the rule (or question, cause, advice) and the field.
 from __future__ import annotations
 
 import os
-import stat
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,7 @@ from pydantic import BaseModel, ValidationError
 
 from ..case import CaseBase
 from ..errors import CaseError, KnowledgeBaseError
-from ..provenance import knowledge_base_digest
+from ..provenance import HIDDEN, LINK_LOOP, Listing, files_digest, knowledge_base_digest, scan_knowledge_base
 from ..questions import QuestionSet
 from ..reading import KNOWLEDGE_BASE_BYTES, decode, display_name, parse_yaml, read_bytes
 from .base import KnowledgeBase
@@ -43,7 +42,9 @@ def load_knowledge_base(path: str | os.PathLike | None = None, packs: list[str] 
     problems: list[str] = []
     if not (root / "kb.yaml").is_file():
         raise KnowledgeBaseError([f"{root}: not a knowledge base (no kb.yaml)"])
-    digest = knowledge_base_digest(root)
+    listing = scan_knowledge_base(root)  # what is hashed is what the rule files are taken from
+    digest = files_digest(listing.files)
+    problems.extend(f"{root / name}: {LINK_LOOP}: remove the link" for name, why in listing.left_out if why == LINK_LOOP)
 
     manifest = _load_model(root / "kb.yaml", Manifest, problems)
     question_set = _load_model(root / "questions.yaml", QuestionSet, problems)
@@ -75,11 +76,10 @@ def load_knowledge_base(path: str | os.PathLike | None = None, packs: list[str] 
     rules: list[Rule] = []
     seen: dict[str, str] = {}
     for pack in selected:
-        pack_dir = root / pack
-        files = sorted(pack_dir.glob("*.yaml")) if pack_dir.is_dir() else []
-        if not files:
-            problems.append(f"{pack_dir}: pack {pack!r} has no rule files")
-        files = [file for file in files if _rule_file_problem(file, root, problems)]
+        known_problems = len(problems)
+        files = _rule_files(listing, pack, problems)
+        if not files and len(problems) == known_problems:  # else the problems say why
+            problems.append(f"{root / pack}: pack {pack!r} has no rule files")
         for file in files:
             rule_file = _load_model(file, RuleFile, problems)
             if rule_file is None:
@@ -125,26 +125,45 @@ def read_yaml(path: Path) -> Any:
     return parse_yaml(decode(read_bytes(path, KNOWLEDGE_BASE_BYTES), display_name(path)), display_name(path), aliases=True)
 
 
-def _rule_file_problem(file: Path, root: Path, problems: list[str]) -> bool:
-    """Whether a pack's ``*.yaml`` entry may be read as a rule file; if not, the problem is listed.
+def _rule_files(listing: Listing, pack: str, problems: list[str]) -> list[Path]:
+    """A pack's rule files, from the listing the digest is made of; what would be ignored is listed as a problem.
 
-    A hidden or ``__`` file is outside the digest (:mod:`triage.provenance`), so rules in it
-    would change results while the digest still named the reviewed rules: refused, not
-    read. A FIFO or device would block or never end: refused before it is opened.
+    A rule file is a regular file directly in the pack's directory whose name ends in
+    ``.yaml``. Anything else that looks like one (``.yml``, ``.YAML``, a YAML file in a
+    subdirectory) would be silently ignored while the author believes it is in use, so
+    it is refused. A hidden or ``__`` one is outside the digest (:mod:`triage.provenance`):
+    read, it would change results while the digest still named the reviewed rules, so it
+    is refused, not read. A FIFO or device would block or never end: refused, never opened.
+    Other files (notes such as ``NOT_ENCODED.md``) are allowed.
     """
-    if file.name.startswith((".", "__")):
-        problems.append(f"{_rel(file, root)}: a hidden rule file (its name starts with '.' or '__') is outside the "
-                        "knowledge base's digest: rename it or remove it")
-        return False
-    try:
-        regular = stat.S_ISREG(file.stat().st_mode)
-    except OSError as error:
-        problems.append(f"{_rel(file, root)}: cannot read it: {error.strerror}")
-        return False
-    if not regular:
-        problems.append(f"{_rel(file, root)}: not a regular file")
-        return False
-    return True
+    prefix = pack + "/"
+    found = []
+    for name, path in listing.files:
+        if not name.startswith(prefix):
+            continue
+        inside = name[len(prefix):]
+        if "/" not in inside and inside.endswith(".yaml"):
+            found.append(path)
+        elif _looks_like_yaml(inside) and "/" in inside:
+            problems.append(f"{name}: a YAML file in a subdirectory of pack {pack!r} is not read (rule files must sit "
+                            f"directly in {pack}/): move it to {pack}/ or remove it")
+        elif _looks_like_yaml(inside):
+            problems.append(f"{name}: not read as a rule file (a rule file's name must end in '.yaml', in lower case): "
+                            f"rename it to {inside.rsplit('.', 1)[0]}.yaml or remove it")
+    for name, why in listing.left_out:
+        if not name.startswith(prefix) or why == LINK_LOOP:
+            continue
+        if why == HIDDEN:
+            if _looks_like_yaml(name.rsplit("/", 1)[-1]):
+                problems.append(f"{name}: a hidden rule file (its name starts with '.' or '__') is outside the "
+                                "knowledge base's digest: rename it or remove it")
+        else:
+            problems.append(f"{name}: {why}: remove it (or replace it with a regular file)")
+    return found
+
+
+def _looks_like_yaml(name: str) -> bool:
+    return name.lower().endswith((".yaml", ".yml"))
 
 
 def _load_model(path: Path, model: type[BaseModel], problems: list[str]):

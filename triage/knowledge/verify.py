@@ -2,7 +2,8 @@
 
 The order of the problems is the order of the checks: loading (schema, ids,
 references), then facts that depend on themselves, the advice quotes, and each
-rule's quotes and examples in knowledge-base order.
+rule's quotes and examples (and whether its examples also fire the out-of-scope
+rule) in knowledge-base order.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import os
 from ..engine import Engine
 from ..errors import KnowledgeBaseError
 from .base import KnowledgeBase
-from .checks import advice_quote_problems, rule_example_problems, rule_quote_problems, strata
+from .checks import advice_quote_problems, out_of_scope_problems, rule_example_problems, rule_quote_problems, strata
 from .load import load_knowledge_base
 
 
@@ -40,6 +41,7 @@ def loaded_knowledge_base_problems(kb: KnowledgeBase) -> list[str]:
     for rule in kb.rules:
         problems += rule_quote_problems(kb, rule)
         problems += rule_example_problems(engine, rule, fired_by_case)
+        problems += out_of_scope_problems(engine, rule, fired_by_case)
     return problems
 
 
