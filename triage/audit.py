@@ -4,8 +4,9 @@ A vignette is a case plus ``expected_urgency`` (the gold standard) and optional
 ``expected_causes``, in one of two layouts: flat (the answers beside ``id`` and the
 ``expected_*`` keys) or nested (the answers under ``case``, the layout of vignette sets
 written independently of the rules). Free-text keys (``rationale``, ``source``, ``notes``,
-``author``; in the nested layout any key that is not an answer or ``expected_*``) are
-kept as ``notes`` and shown with the outcome, never refused. Definitions (see ``../shared/clinical/red-flags.md``):
+``author``) are kept as ``notes`` and shown with the outcome, never refused; in the
+nested layout any other key beside ``case`` (an answer in the wrong place, a misspelt
+key) is refused, since kept as a note it would drop an answer from the case. Definitions (see ``../shared/clinical/red-flags.md``):
 
 - appropriate: the advice equals the gold level;
 - over-triage: more urgent than gold; under-triage: less urgent (the unsafe error);
@@ -20,10 +21,11 @@ dozen vignettes the interval, not the point figure, says what the set shows.
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Collection, Iterable
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -119,8 +121,12 @@ def vignette_files(paths: Iterable[str | os.PathLike]) -> list[str]:
     return files
 
 
-def read_vignettes(paths: Iterable[str | os.PathLike], problems: list[str] | None = None) -> list[Vignette]:
+def read_vignettes(paths: Iterable[str | os.PathLike], problems: list[str] | None = None,
+                   answer_fields: Collection[str] | None = None) -> list[Vignette]:
     """Read vignettes from JSON, YAML (a record or a list) and JSONL files, and directories of them.
+
+    ``answer_fields`` are the case's fields (by default the shipped knowledge base's
+    questions): one beside a nested vignette's ``case`` is refused as misplaced.
 
     Raises :class:`CaseError` listing every bad record by file, record and field;
     or, given a ``problems`` list, adds them to it and returns every vignette
@@ -153,7 +159,7 @@ def read_vignettes(paths: Iterable[str | os.PathLike], problems: list[str] | Non
                 problems.append(str(record))
                 continue
             try:
-                vignettes.append(_vignette(record, source))
+                vignettes.append(_vignette(record, source, answer_fields))
             except CaseError as error:
                 problems.append(str(error))
     seen: dict[str, str] = {}
@@ -191,7 +197,31 @@ FREE_TEXT_KEYS = ("rationale", "source", "notes", "author")
 _VIGNETTE_KEYS = ("id", "expected_urgency", "expected_causes")
 
 
-def _vignette(record: Any, source: str) -> Vignette:
+def _misplaced(key: Any, answer_fields: Collection[str] | None) -> str:
+    """Why a key beside ``case`` is refused: an answer in the wrong place, or an unknown key.
+
+    Kept as a note it would vanish from the gold-standard case (a red flag written beside
+    ``case`` would never be assessed), so it is an error, with the closest known key as a hint.
+    """
+    if answer_fields is None:
+        from .knowledge import load_knowledge_base
+
+        answer_fields = load_knowledge_base().question_by_id
+    if key in answer_fields:
+        return f"field {key!r}: an answer beside 'case' (answers go under case:)"
+    text = str(key)
+    hint = difflib.get_close_matches(text, [*_VIGNETTE_KEYS, "case", *FREE_TEXT_KEYS, *answer_fields], n=1) if len(text) <= 64 else []
+    if not hint and text.lower() in answer_fields:
+        hint = [text.lower()]
+    where = " (answers go under case:)" if hint and hint[0] in answer_fields else ""
+    suggestion = f"; did you mean {hint[0]!r}{where}?" if hint else ""
+    return (f"field {key!r}: unknown key beside 'case' (a vignette's keys are {', '.join(map(repr, _VIGNETTE_KEYS))}, "
+            f"'case', and the free-text keys {', '.join(map(repr, FREE_TEXT_KEYS))}){suggestion}")
+
+
+def _vignette(record: Any, source: str, answer_fields: Collection[str] | None = None) -> Vignette:
+    """One vignette from its record; ``answer_fields`` (the case fields, by default the
+    shipped knowledge base's questions) tells an answer misplaced beside ``case`` from an unknown key."""
     if not isinstance(record, dict):
         raise CaseError([f"a vignette must be a mapping, not {type(record).__name__}"], source)
     record = dict(record)
@@ -203,14 +233,15 @@ def _vignette(record: Any, source: str) -> Vignette:
     causes = record.pop("expected_causes", []) or []
     record.pop("id")
     if "case" in record:
-        # Nested: the answers are under `case`; every other key is free text, except a
-        # misspelt expected_* key, which would otherwise drop a gold standard silently.
+        # Nested: the answers are under `case`; beside it only the vignette keys and the
+        # free-text keys. Anything else (an answer in the wrong place, a misspelt key) is
+        # refused: kept as a note it would silently drop an answer or a gold standard.
         case = record.pop("case")
         if not isinstance(case, dict):
             raise CaseError([f"field 'case': must be a mapping of answers, not {type(case).__name__}"], source, str(vignette_id))
-        unknown = [key for key in record if str(key).startswith("expected_")]
+        unknown = [key for key in record if key not in FREE_TEXT_KEYS]
         if unknown:
-            raise CaseError([f"field {unknown[0]!r}: unknown (expected one of {', '.join(map(repr, _VIGNETTE_KEYS))})"], source, str(vignette_id))
+            raise CaseError([_misplaced(key, answer_fields) for key in unknown], source, str(vignette_id))
         extra = record
     else:
         # Flat: the answers sit beside the vignette keys; only the known free-text keys are not answers.
