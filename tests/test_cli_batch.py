@@ -125,6 +125,13 @@ def test_standard_input_is_read_as_jsonl():
     assert [(r["case_id"], r["source"]) for r in records(result.stdout)] == [("s1", "<stdin>:1"), ("s2", "<stdin>:2")]
 
 
+@pytest.mark.parametrize("args", [["-", "-"], ["-", str(EXAMPLES / "cases"), "-"]])
+def test_standard_input_given_twice_is_a_usage_error_before_anything_is_read(args):
+    result = run(*args, input='{"id": "s1", "leg_cramps": true}\n')
+    assert result.exit_code == 2 and result.stdout == ""
+    assert "'-' (standard input) is given more than once" in result.stderr
+
+
 @pytest.mark.parametrize(
     "args",
     [["--format", "csv", "--full", "x"], ["--format", "xml", "x"], [], ["--workers", "0", "x"], ["--workers", "2", "--dask", "a", "x"]],

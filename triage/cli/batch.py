@@ -110,6 +110,9 @@ def batch(state: State, inputs: tuple[str, ...], output: str | None, fmt: str, f
         return
     if not inputs:
         raise click.UsageError("Missing argument 'INPUT...'.")
+    if inputs.count("-") > 1:
+        # standard input can be read once: a second '-' would be a spurious "empty" error record
+        raise click.UsageError("'-' (standard input) is given more than once: it can be read only once")
     if full and fmt == "csv":
         raise click.UsageError("--full writes whole assessments, which need --format jsonl or json")
     if workers is not None and dask_address:
