@@ -217,6 +217,16 @@ def test_csv_with_a_repeated_or_missing_column_is_reported(tmp_path):
     assert "the row has 2 cells but the header names 3" in records[1]["error"]
 
 
+def test_a_csv_file_with_old_mac_cr_line_ends_gives_a_record_per_row(tmp_path, engine):
+    (tmp_path / "mac.csv").write_bytes(b"id,leg_cramps,night_cramps\rm1,yes,yes\rm2,no,\r")
+    result = run(str(tmp_path / "mac.csv"), "-q")
+    assert result.exit_code == 0, result.output
+    found = records(result.stdout)
+    assert [(r["case_id"], r["source"], r["error"]) for r in found] == [("m1", f"{tmp_path / 'mac.csv'}:2", None),
+                                                                         ("m2", f"{tmp_path / 'mac.csv'}:3", None)]
+    assert found[0]["urgency"] == engine.assess({"id": "m1", "leg_cramps": True, "night_cramps": True}).urgency
+
+
 def _descendants(pid: int) -> set[int]:
     """The live descendants of a process (Linux /proc)."""
     found: set[int] = set()
