@@ -21,7 +21,6 @@ dozen vignettes the interval, not the point figure, says what the set shows.
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
 from pathlib import Path
@@ -36,6 +35,7 @@ from .inputs import directory_entries, files_in
 from .reading import decode, display_name, parse_json, read_bytes, read_document
 from .stats import Proportion, all_correct_means, over_under_odds, proportion
 from .urgency import Urgency
+from .vignette_keys import FREE_TEXT_KEYS, misplaced_key
 
 LEVELS = [u.value for u in Urgency]  # most urgent first
 
@@ -192,33 +192,6 @@ def _records(path: str) -> list[tuple[str, Any]]:
     return [(source, data)]
 
 
-# Free-text keys a flat vignette may carry beside its answers; kept, never read as answers.
-FREE_TEXT_KEYS = ("rationale", "source", "notes", "author")
-_VIGNETTE_KEYS = ("id", "expected_urgency", "expected_causes")
-
-
-def _misplaced(key: Any, answer_fields: Collection[str] | None) -> str:
-    """Why a key beside ``case`` is refused: an answer in the wrong place, or an unknown key.
-
-    Kept as a note it would vanish from the gold-standard case (a red flag written beside
-    ``case`` would never be assessed), so it is an error, with the closest known key as a hint.
-    """
-    if answer_fields is None:
-        from .knowledge import load_knowledge_base
-
-        answer_fields = load_knowledge_base().question_by_id
-    if key in answer_fields:
-        return f"field {key!r}: an answer beside 'case' (answers go under case:)"
-    text = str(key)
-    hint = difflib.get_close_matches(text, [*_VIGNETTE_KEYS, "case", *FREE_TEXT_KEYS, *answer_fields], n=1) if len(text) <= 64 else []
-    if not hint and text.lower() in answer_fields:
-        hint = [text.lower()]
-    where = " (answers go under case:)" if hint and hint[0] in answer_fields else ""
-    suggestion = f"; did you mean {hint[0]!r}{where}?" if hint else ""
-    return (f"field {key!r}: unknown key beside 'case' (a vignette's keys are {', '.join(map(repr, _VIGNETTE_KEYS))}, "
-            f"'case', and the free-text keys {', '.join(map(repr, FREE_TEXT_KEYS))}){suggestion}")
-
-
 def _vignette(record: Any, source: str, answer_fields: Collection[str] | None = None) -> Vignette:
     """One vignette from its record; ``answer_fields`` (the case fields, by default the
     shipped knowledge base's questions) tells an answer misplaced beside ``case`` from an unknown key."""
@@ -241,7 +214,7 @@ def _vignette(record: Any, source: str, answer_fields: Collection[str] | None = 
             raise CaseError([f"field 'case': must be a mapping of answers, not {type(case).__name__}"], source, str(vignette_id))
         unknown = [key for key in record if key not in FREE_TEXT_KEYS]
         if unknown:
-            raise CaseError([_misplaced(key, answer_fields) for key in unknown], source, str(vignette_id))
+            raise CaseError([misplaced_key(key, answer_fields) for key in unknown], source, str(vignette_id))
         extra = record
     else:
         # Flat: the answers sit beside the vignette keys; only the known free-text keys are not answers.
