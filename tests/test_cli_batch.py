@@ -125,6 +125,39 @@ def test_standard_input_is_read_as_jsonl():
     assert [(r["case_id"], r["source"]) for r in records(result.stdout)] == [("s1", "<stdin>:1"), ("s2", "<stdin>:2")]
 
 
+def test_a_pretty_printed_json_case_on_standard_input_is_read_as_that_one_case(engine):
+    case = {"id": "p1", "weeks_pregnant": 30, "leg_pain": True, "one_leg_swollen": True}
+    result = run("-", "-q", input="\n" + json.dumps(case, indent=2) + "\n")
+    assert result.exit_code == 0, result.output
+    [record] = records(result.stdout)
+    assert (record["case_id"], record["source"], record["error"]) == ("p1", "<stdin>", None)
+    assert record["urgency"] == engine.assess(case).urgency
+
+
+def test_a_pretty_printed_json_list_on_standard_input_gives_a_record_per_case():
+    cases = [{"id": "l1", "leg_cramps": True}, {"id": "l2", "fever": "yes"}, {"id": "l3", "fever": True}]
+    result = run("-", "-q", input=json.dumps(cases, indent=2))
+    assert result.exit_code == 1  # l2 is invalid, and said so
+    assert [(r["case_id"], r["source"]) for r in records(result.stdout)] == [("l1", "<stdin>:1"), ("l2", "<stdin>:2"),
+                                                                            ("l3", "<stdin>:3")]
+    assert "field 'fever'" in records(result.stdout)[1]["error"]
+
+
+def test_json_lines_with_a_broken_first_line_keep_every_line_and_say_why_they_are_not_one_document():
+    result = run("-", "-q", input='{"id": "a",\n{"id": "b", "leg_cramps": true}\n')
+    found = records(result.stdout)
+    assert [(r["source"], r["urgency"] is None) for r in found] == [("<stdin>:1", True), ("<stdin>:2", False)]
+    assert "nor is standard input as a whole one JSON document" in found[0]["error"]
+
+
+def test_a_pretty_printed_document_over_the_size_limit_is_read_as_lines_saying_so():
+    text = json.dumps([{"id": f"c{n}", "leg_cramps": True} for n in range(200)], indent=2)
+    result = run("-", "-q", "--max-input-size", "1K", input=text)
+    found = records(result.stdout)
+    assert result.exit_code == 1 and len(found) == len([line for line in text.splitlines() if line.strip()])
+    assert "as one JSON document only within the size limit: give the file name" in found[0]["error"]
+
+
 @pytest.mark.parametrize("args", [["-", "-"], ["-", str(EXAMPLES / "cases"), "-"]])
 def test_standard_input_given_twice_is_a_usage_error_before_anything_is_read(args):
     result = run(*args, input='{"id": "s1", "leg_cramps": true}\n')
