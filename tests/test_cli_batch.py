@@ -151,8 +151,14 @@ def test_json_lines_with_a_broken_first_line_keep_every_line_and_say_why_they_ar
 
 
 def test_a_pretty_printed_document_over_the_size_limit_is_read_as_lines_saying_so():
+    from triage.reading import max_input_bytes, set_max_input_bytes
+
     text = json.dumps([{"id": f"c{n}", "leg_cramps": True} for n in range(200)], indent=2)
-    result = run("-", "-q", "--max-input-size", "1K", input=text)
+    previous = max_input_bytes()
+    try:
+        result = run("-", "-q", "--max-input-size", "1K", input=text)
+    finally:
+        set_max_input_bytes(previous)  # the option sets the process's limit: the next tests need the default
     found = records(result.stdout)
     assert result.exit_code == 1 and len(found) == len([line for line in text.splitlines() if line.strip()])
     assert "as one JSON document only within the size limit: give the file name" in found[0]["error"]
