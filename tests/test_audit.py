@@ -243,6 +243,15 @@ def test_flat_vignettes_may_carry_the_free_text_keys_too(tmp_path):
         ("- {id: a, expected_urgency: routine, case: {leg_pian: true}}\n", "did you mean 'leg_pain'"),
         ("- {id: a, expected_urgency: routine, case: [leg_pain]}\n", "field 'case': must be a mapping"),
         ("- {id: a, expected_urgency: routine, expected_cause: [dvt], case: {leg_pain: true}}\n", "field 'expected_cause': unknown"),
+        # An answer beside `case` kept as a note would vanish from the gold-standard case.
+        ("- {id: a, expected_urgency: emergency, case: {leg_pain: true}, breathless_or_chest_pain: true}\n",
+         "case 'a': field 'breathless_or_chest_pain': an answer beside 'case' (answers go under case:)"),
+        ("- {id: a, expected_urgency: emergency, case: {leg_pain: true}, Breathless_or_chest_pain: true}\n",
+         "field 'Breathless_or_chest_pain': unknown key beside 'case'"),
+        ("- {id: a, expected_urgency: emergency, case: {leg_pain: true}, Breathless_or_chest_pain: true}\n",
+         "did you mean 'breathless_or_chest_pain' (answers go under case:)?"),
+        ("- {id: a, expected_urgency: routine, case: {leg_pain: true}, autor: me}\n", "field 'autor': unknown key beside 'case'"),
+        ("- {id: a, expected_urgency: routine, case: {leg_pain: true}, autor: me}\n", "did you mean 'author'?"),
     ],
 )
 def test_bad_nested_vignettes_are_named(tmp_path, text, expected):
@@ -283,3 +292,15 @@ def test_an_input_with_no_vignettes_is_an_error_not_a_clean_audit(tmp_path, extr
     path = write(tmp_path, "empty.yaml", "[]\n")
     result = CliRunner().invoke(main, ["audit", path, *extra])
     assert result.exit_code == 1 and "nothing to" in result.output and "Traceback" not in result.output
+
+
+def test_an_answer_beside_case_is_refused_by_the_library_and_by_a_change_impact_audit(tmp_path):
+    from triage.knowledge import default_path
+
+    path = write(tmp_path, "beside.yaml",
+                 "- {id: pe, expected_urgency: emergency, case: {leg_pain: true}, breathless_or_chest_pain: true, rationale: r}\n")
+    problems: list[str] = []
+    assert read_vignettes([path], problems) == []
+    assert len(problems) == 1 and "case 'pe': field 'breathless_or_chest_pain': an answer beside 'case'" in problems[0]
+    result = CliRunner().invoke(main, ["audit", path, "--against", str(default_path())])
+    assert result.exit_code == 1 and "answers go under case:" in result.output and "Traceback" not in result.output

@@ -69,6 +69,21 @@ def test_bad_case_files_give_a_clear_message_and_exit_1(tmp_path, content, expec
     assert "Traceback" not in result.output
 
 
+@pytest.mark.parametrize(
+    "name, content, expected",
+    [
+        ("cases.csv", "weeks_pregnant,leg_cramps\n30,yes\n", "a CSV file holds many cases (a row each): assess them with 'triage batch'"),
+        ("cases.CSV", "weeks_pregnant\n30\n", "a CSV file holds many cases"),
+        ("cases.jsonl", '{"leg_cramps": true}\n{"fever": true}\n', "a JSONL file holds many cases (a line each): assess them with 'triage batch'"),
+    ],
+)
+def test_a_file_of_many_cases_given_to_assess_is_pointed_to_batch(tmp_path, name, content, expected):
+    path = tmp_path / name
+    path.write_text(content)
+    result = CliRunner().invoke(main, ["assess", str(path)])
+    assert result.exit_code == 1 and f"{path}: {expected}" in result.output and "Traceback" not in result.output
+
+
 def test_missing_file_is_a_clear_error():
     result = CliRunner().invoke(main, ["assess", "no/such/case.json"])
     assert result.exit_code == 1 and "no/such/case.json: file not found" in result.output

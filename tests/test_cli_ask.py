@@ -123,6 +123,15 @@ def test_a_wrong_answer_is_refused_and_the_screen_asked_again(engine):
     assert [n for n, text in screens_shown(result.output)][:2] == ["1", "2"]  # asked once, re-prompted in place
 
 
+@pytest.mark.parametrize("bad", ["--5", "-", "+5", "5.0", "1e3", "0x1f", "٣"])
+def test_number_like_text_at_a_number_prompt_is_refused_and_asked_again(engine, bad):
+    lines = lines_for(engine, NIGHT_CRAMPS, offers=["n"])
+    weeks = lines.index(NIGHT_CRAMPS["weeks_pregnant"])
+    result = ask(input=typed(lines[:weeks] + [bad] + lines[weeks:]))
+    assert result.exit_code == 0 and result.exception is None, result.output
+    assert f"{bad!r} is not an answer here. Please answer a whole number from 0 to 42" in result.output
+
+
 def test_question_mark_shows_the_help_and_why_the_rules_it_can_decide(engine):
     result = ask(input=typed(["?", "why"] + lines_for(engine, NIGHT_CRAMPS, offers=["n"])))
     assert "Warning signs that need care soon" in result.output

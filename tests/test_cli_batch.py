@@ -125,6 +125,52 @@ def test_standard_input_is_read_as_jsonl():
     assert [(r["case_id"], r["source"]) for r in records(result.stdout)] == [("s1", "<stdin>:1"), ("s2", "<stdin>:2")]
 
 
+def test_a_pretty_printed_json_case_on_standard_input_is_read_as_that_one_case(engine):
+    case = {"id": "p1", "weeks_pregnant": 30, "leg_pain": True, "one_leg_swollen": True}
+    result = run("-", "-q", input="\n" + json.dumps(case, indent=2) + "\n")
+    assert result.exit_code == 0, result.output
+    [record] = records(result.stdout)
+    assert (record["case_id"], record["source"], record["error"]) == ("p1", "<stdin>", None)
+    assert record["urgency"] == engine.assess(case).urgency
+
+
+def test_a_pretty_printed_json_list_on_standard_input_gives_a_record_per_case():
+    cases = [{"id": "l1", "leg_cramps": True}, {"id": "l2", "fever": "yes"}, {"id": "l3", "fever": True}]
+    result = run("-", "-q", input=json.dumps(cases, indent=2))
+    assert result.exit_code == 1  # l2 is invalid, and said so
+    assert [(r["case_id"], r["source"]) for r in records(result.stdout)] == [("l1", "<stdin>:1"), ("l2", "<stdin>:2"),
+                                                                            ("l3", "<stdin>:3")]
+    assert "field 'fever'" in records(result.stdout)[1]["error"]
+
+
+def test_json_lines_with_a_broken_first_line_keep_every_line_and_say_why_they_are_not_one_document():
+    result = run("-", "-q", input='{"id": "a",\n{"id": "b", "leg_cramps": true}\n')
+    found = records(result.stdout)
+    assert [(r["source"], r["urgency"] is None) for r in found] == [("<stdin>:1", True), ("<stdin>:2", False)]
+    assert "nor is standard input as a whole one JSON document" in found[0]["error"]
+
+
+def test_a_pretty_printed_document_over_the_size_limit_is_read_as_lines_saying_so():
+    from triage.reading import max_input_bytes, set_max_input_bytes
+
+    text = json.dumps([{"id": f"c{n}", "leg_cramps": True} for n in range(200)], indent=2)
+    previous = max_input_bytes()
+    try:
+        result = run("-", "-q", "--max-input-size", "1K", input=text)
+    finally:
+        set_max_input_bytes(previous)  # the option sets the process's limit: the next tests need the default
+    found = records(result.stdout)
+    assert result.exit_code == 1 and len(found) == len([line for line in text.splitlines() if line.strip()])
+    assert "as one JSON document only within the size limit: give the file name" in found[0]["error"]
+
+
+@pytest.mark.parametrize("args", [["-", "-"], ["-", str(EXAMPLES / "cases"), "-"]])
+def test_standard_input_given_twice_is_a_usage_error_before_anything_is_read(args):
+    result = run(*args, input='{"id": "s1", "leg_cramps": true}\n')
+    assert result.exit_code == 2 and result.stdout == ""
+    assert "'-' (standard input) is given more than once" in result.stderr
+
+
 @pytest.mark.parametrize(
     "args",
     [["--format", "csv", "--full", "x"], ["--format", "xml", "x"], [], ["--workers", "0", "x"], ["--workers", "2", "--dask", "a", "x"]],
@@ -208,6 +254,16 @@ def test_csv_with_a_repeated_or_missing_column_is_reported(tmp_path):
     assert len(records) == 2
     assert "the header names it more than once" in records[0]["error"]
     assert "the row has 2 cells but the header names 3" in records[1]["error"]
+
+
+def test_a_csv_file_with_old_mac_cr_line_ends_gives_a_record_per_row(tmp_path, engine):
+    (tmp_path / "mac.csv").write_bytes(b"id,leg_cramps,night_cramps\rm1,yes,yes\rm2,no,\r")
+    result = run(str(tmp_path / "mac.csv"), "-q")
+    assert result.exit_code == 0, result.output
+    found = records(result.stdout)
+    assert [(r["case_id"], r["source"], r["error"]) for r in found] == [("m1", f"{tmp_path / 'mac.csv'}:2", None),
+                                                                         ("m2", f"{tmp_path / 'mac.csv'}:3", None)]
+    assert found[0]["urgency"] == engine.assess({"id": "m1", "leg_cramps": True, "night_cramps": True}).urgency
 
 
 def _descendants(pid: int) -> set[int]:

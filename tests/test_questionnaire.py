@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 import yaml
@@ -382,6 +383,26 @@ def test_back_drops_the_last_answer_and_refuses_at_the_start(questionnaire):
     assert questionnaire.back({"id": "c1", "weeks_pregnant": 30, "leg_cramps": True}) == {"id": "c1", "weeks_pregnant": 30}
     with pytest.raises(AnswerError, match="no previous question"):
         questionnaire.back({"id": "c1"})
+
+
+@pytest.mark.parametrize("count", [0, -1, -5, True, 1.5, "1"])
+def test_back_refuses_a_count_below_one_and_keeps_every_answer(questionnaire, count):
+    # given[-0:] is every answer, given[-(-1):] all but the first: both silently dropped answers.
+    answers = {"id": "c1", "weeks_pregnant": 30, "leg_cramps": True, "night_cramps": True}
+    with pytest.raises(AnswerError, match=r"back: count must be a whole number of 1 or more .*not " + re.escape(repr(count))):
+        questionnaire.back(answers, count)
+    assert questionnaire.back(answers, 2) == {"id": "c1", "weeks_pregnant": 30}
+    assert isinstance(AnswerError("x"), triage.TriageError)
+
+
+@pytest.mark.parametrize("acknowledged", ["bogus", "URGENT", 3, 1.0])
+def test_next_step_refuses_an_acknowledged_level_that_is_not_one_naming_the_levels(questionnaire, acknowledged):
+    with pytest.raises(AnswerError, match=r"acknowledged: .* is not an urgency level; expected one of emergency, urgent, "
+                                          r"within_24h, routine, self_care"):
+        questionnaire.next_step({"leg_cramps": True}, acknowledged)
+    # an urgent answer, acknowledged by name as front ends keeping JSON state do: asked on, not stopped again
+    answers = {"breathless_or_chest_pain": False, "leg_pain": True, "one_leg_swollen": True}
+    assert questionnaire.next_step(answers, "urgent") == questionnaire.next_step(answers, Urgency.URGENT)
 
 
 def test_a_session_reply_that_is_refused_changes_nothing(questionnaire):

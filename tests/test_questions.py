@@ -3,6 +3,7 @@ on the type (triage.questions), so that adding a type touches one class."""
 
 from __future__ import annotations
 
+import functools
 import random
 import re
 from pathlib import Path
@@ -10,6 +11,8 @@ from typing import Literal
 
 import pytest
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 
 import triage
@@ -366,3 +369,51 @@ def edit_questions(kb_copy, change):
     data = yaml.safe_load(path.read_text())
     change({q["id"]: q for q in data["questions"]})
     path.write_text(yaml.safe_dump(data, sort_keys=False))
+
+
+# ---------------------------------------------------------------------------- text that looks like a number
+
+# Each is something int() or str.isdigit() half-reads: a plain-digits check must refuse them all.
+NOT_PLAIN_NUMBERS = ["--5", "-", "+5", "٣", "３", "5.0", "1e3", "0x1f", "5_0", "- 5", "-+5", "5-", "²", "−5"]
+
+
+@pytest.mark.parametrize("text", NOT_PLAIN_NUMBERS)
+def test_number_like_text_is_no_typed_answer_and_no_traceback(text):
+    # parse_reply is given the stripped, lower-case reply
+    assert example("integer").parse_reply(text) is None
+    assert parse_question(NUMBERED).parse_reply(text) is None
+    with pytest.raises(triage.AnswerError, match="whole number from 0 to 42"):
+        triage.Questionnaire().interpret("weeks_pregnant", text)
+    with pytest.raises(triage.AnswerError, match="whole number from 0 to 10"):
+        triage.Questionnaire().interpret("pain_severity", text)
+
+
+@pytest.mark.parametrize("text", NOT_PLAIN_NUMBERS)
+def test_number_like_cells_stay_text_so_validation_names_the_field(text):
+    assert example("integer").parse_cell(text) == text
+    assert parse_question(NUMBERED).parse_cell(text) == text
+
+
+def test_spaces_round_a_typed_number_are_trimmed():
+    assert triage.Questionnaire().interpret("weeks_pregnant", " 5 ").value == 5
+
+
+@functools.cache
+def questionnaire():
+    return triage.Questionnaire()
+
+
+@given(st.text(max_size=8))
+def test_any_typed_text_is_a_number_in_range_or_an_answer_error(text):
+    try:
+        reply = questionnaire().interpret("weeks_pregnant", text)
+    except triage.AnswerError:
+        return
+    if reply.kind == "answer":
+        assert re.fullmatch(r"-?[0-9]+", text.strip()) and reply.value == int(text.strip()) and 0 <= reply.value <= 42
+
+
+@given(st.text(max_size=8))
+def test_any_cell_is_a_whole_number_only_when_written_in_plain_digits(text):
+    cell = example("integer").parse_cell(text)
+    assert cell == text or (re.fullmatch(r"-?[0-9]+", text) and cell == int(text))

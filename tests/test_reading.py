@@ -232,6 +232,38 @@ def test_a_cell_over_the_csv_modules_own_limit_is_read_within_ours():
     assert rows(b"id,fever\n" + big + b",yes\n")[1] == (2, [big.decode(), "yes"])
 
 
+class Trickle(io.RawIOBase):
+    """A stream that gives ``size`` bytes a read, counting its reads (a slow pipe)."""
+
+    def __init__(self, data: bytes, size: int):
+        self.data, self.size, self.reads = data, size, 0
+
+    def readable(self):
+        return True
+
+    def read1(self, n=-1):
+        self.reads += 1
+        chunk, self.data = self.data[:self.size], self.data[self.size:]
+        return chunk
+
+
+@pytest.mark.parametrize("size", [1, 2, 7, 65536])  # a CR at the end of one read, its LF (or not) in the next
+def test_old_mac_cr_line_ends_are_line_ends_however_the_bytes_arrive(size):
+    assert list(csv_rows(Trickle(b'id,fever\ra,yes\r"b\rc",no\r', size))) == [
+        (1, ["id", "fever"]), (2, ["a", "yes"]), (3, ["b\nc", "no"])]
+    assert list(csv_rows(Trickle(b"id,fever\r\na,yes\r\n", size))) == [(1, ["id", "fever"]), (2, ["a", "yes"])]
+    assert [line for _, line in lines(Trickle(b'{"a": 1}\r{"b": 2}\r', size), 100)] == [b'{"a": 1}\n', b'{"b": 2}\n']
+
+
+def test_a_cr_inside_a_cell_of_a_file_with_lf_line_ends_is_kept():
+    assert rows(b'id,fever\n"a\rb",yes\n') == [(1, ["id", "fever"]), (2, ["a\rb", "yes"])]
+
+
+def test_the_first_line_of_a_pipe_is_read_without_waiting_for_more():
+    pipe = Trickle(b'{"a": 1}\n{"b": 2}\n', 9)
+    assert next(lines(pipe, 100)) == (1, b'{"a": 1}\n') and pipe.reads == 1
+
+
 @pytest.mark.parametrize("text", ["fever: !!null true\n", "fever: !!bool no\n", "weeks_pregnant: !!str 30\n",
                                   "!!map {fever: true}\n"])
 def test_a_yaml_tag_is_refused_because_it_changes_what_a_value_means(text):

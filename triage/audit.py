@@ -4,8 +4,9 @@ A vignette is a case plus ``expected_urgency`` (the gold standard) and optional
 ``expected_causes``, in one of two layouts: flat (the answers beside ``id`` and the
 ``expected_*`` keys) or nested (the answers under ``case``, the layout of vignette sets
 written independently of the rules). Free-text keys (``rationale``, ``source``, ``notes``,
-``author``; in the nested layout any key that is not an answer or ``expected_*``) are
-kept as ``notes`` and shown with the outcome, never refused. Definitions (see ``../shared/clinical/red-flags.md``):
+``author``) are kept as ``notes`` and shown with the outcome, never refused; in the
+nested layout any other key beside ``case`` (an answer in the wrong place, a misspelt
+key) is refused, since kept as a note it would drop an answer from the case. Definitions (see ``../shared/clinical/red-flags.md``):
 
 - appropriate: the advice equals the gold level;
 - over-triage: more urgent than gold; under-triage: less urgent (the unsafe error);
@@ -23,7 +24,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Collection, Iterable
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -34,6 +35,7 @@ from .inputs import directory_entries, files_in
 from .reading import decode, display_name, parse_json, read_bytes, read_document
 from .stats import Proportion, all_correct_means, over_under_odds, proportion
 from .urgency import Urgency
+from .vignette_keys import FREE_TEXT_KEYS, misplaced_key
 
 LEVELS = [u.value for u in Urgency]  # most urgent first
 
@@ -119,8 +121,12 @@ def vignette_files(paths: Iterable[str | os.PathLike]) -> list[str]:
     return files
 
 
-def read_vignettes(paths: Iterable[str | os.PathLike], problems: list[str] | None = None) -> list[Vignette]:
+def read_vignettes(paths: Iterable[str | os.PathLike], problems: list[str] | None = None,
+                   answer_fields: Collection[str] | None = None) -> list[Vignette]:
     """Read vignettes from JSON, YAML (a record or a list) and JSONL files, and directories of them.
+
+    ``answer_fields`` are the case's fields (by default the shipped knowledge base's
+    questions): one beside a nested vignette's ``case`` is refused as misplaced.
 
     Raises :class:`CaseError` listing every bad record by file, record and field;
     or, given a ``problems`` list, adds them to it and returns every vignette
@@ -153,7 +159,7 @@ def read_vignettes(paths: Iterable[str | os.PathLike], problems: list[str] | Non
                 problems.append(str(record))
                 continue
             try:
-                vignettes.append(_vignette(record, source))
+                vignettes.append(_vignette(record, source, answer_fields))
             except CaseError as error:
                 problems.append(str(error))
     seen: dict[str, str] = {}
@@ -186,12 +192,9 @@ def _records(path: str) -> list[tuple[str, Any]]:
     return [(source, data)]
 
 
-# Free-text keys a flat vignette may carry beside its answers; kept, never read as answers.
-FREE_TEXT_KEYS = ("rationale", "source", "notes", "author")
-_VIGNETTE_KEYS = ("id", "expected_urgency", "expected_causes")
-
-
-def _vignette(record: Any, source: str) -> Vignette:
+def _vignette(record: Any, source: str, answer_fields: Collection[str] | None = None) -> Vignette:
+    """One vignette from its record; ``answer_fields`` (the case fields, by default the
+    shipped knowledge base's questions) tells an answer misplaced beside ``case`` from an unknown key."""
     if not isinstance(record, dict):
         raise CaseError([f"a vignette must be a mapping, not {type(record).__name__}"], source)
     record = dict(record)
@@ -203,14 +206,15 @@ def _vignette(record: Any, source: str) -> Vignette:
     causes = record.pop("expected_causes", []) or []
     record.pop("id")
     if "case" in record:
-        # Nested: the answers are under `case`; every other key is free text, except a
-        # misspelt expected_* key, which would otherwise drop a gold standard silently.
+        # Nested: the answers are under `case`; beside it only the vignette keys and the
+        # free-text keys. Anything else (an answer in the wrong place, a misspelt key) is
+        # refused: kept as a note it would silently drop an answer or a gold standard.
         case = record.pop("case")
         if not isinstance(case, dict):
             raise CaseError([f"field 'case': must be a mapping of answers, not {type(case).__name__}"], source, str(vignette_id))
-        unknown = [key for key in record if str(key).startswith("expected_")]
+        unknown = [key for key in record if key not in FREE_TEXT_KEYS]
         if unknown:
-            raise CaseError([f"field {unknown[0]!r}: unknown (expected one of {', '.join(map(repr, _VIGNETTE_KEYS))})"], source, str(vignette_id))
+            raise CaseError([misplaced_key(key, answer_fields) for key in unknown], source, str(vignette_id))
         extra = record
     else:
         # Flat: the answers sit beside the vignette keys; only the known free-text keys are not answers.

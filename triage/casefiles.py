@@ -18,14 +18,26 @@ from typing import IO, Any, Iterator
 import yaml
 
 from .errors import CaseError, OutputError
-from .reading import parse_document, read_document
+from .reading import display_name, parse_document, read_document
 
 # Parsing lives in triage.reading, behind every file triage reads; these names stay for callers.
 parse_text = parse_document
 
 
+# Files that hold many cases: what each holds, for the message pointing to `triage batch`.
+MANY_CASE_SUFFIXES = {".csv": "a CSV file holds many cases (a row each)",
+                      ".jsonl": "a JSONL file holds many cases (a line each)"}
+
+
 def read_single_case(path: str) -> tuple[dict, str]:
-    """Read a file that holds exactly one case (a mapping); return (case, source name)."""
+    """Read a file that holds exactly one case (a mapping); return (case, source name).
+
+    CSV and JSONL files hold many cases (a row or a line each): they are refused,
+    before they are read, pointing to ``triage batch``.
+    """
+    many = MANY_CASE_SUFFIXES.get(os.path.splitext(str(path))[1].lower())
+    if many is not None and str(path) != "-":
+        raise CaseError([f"{many}: assess them with 'triage batch', which reads it"], display_name(path))
     data, source = read_document(path)
     if isinstance(data, list):
         if len(data) == 1:

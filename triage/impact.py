@@ -125,7 +125,7 @@ def read_records(paths: Iterable[str | os.PathLike], kb: KnowledgeBase) -> list[
         for source, item in found:
             if isinstance(item, dict) and "expected_urgency" in item:
                 try:
-                    vignette = _vignette(item, source)
+                    vignette = _vignette(item, source, kb.question_by_id)
                 except CaseError as error:
                     problems.append(str(error))
                     continue

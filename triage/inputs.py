@@ -8,7 +8,8 @@ Inputs (see :func:`read_inputs`) are any mix of files and directories:
   unknown; yes/no, true/false and 1/0 are accepted for yes-or-no questions;
 - a directory: every file above inside it, recursively, in sorted order
   (hidden files are skipped);
-- ``-``: JSONL from standard input.
+- ``-``: JSONL from standard input, or one pretty-printed JSON document
+  (:mod:`triage.standard_input`).
 
 Reading never stops at a bad case. Each case becomes one :class:`Entry`, and so
 does each thing that could not be read (a missing file, a line that is not JSON,
@@ -84,7 +85,9 @@ def read_inputs(
             if handle is None:
                 yield Entry("<stdin>", ERROR, "standard input is closed")
                 continue
-            yield from _or_nothing(read_jsonl(handle, "<stdin>", progress),
+            from .standard_input import read_stdin  # it reads entries with this module's readers
+
+            yield from _or_nothing(read_stdin(handle, progress),
                                    Entry("<stdin>", ERROR, "no cases: standard input is empty (it is read as JSONL)"))
             continue
         if name == "":
@@ -223,7 +226,13 @@ def _size(path: Path) -> int:
 
 def read_jsonl(handle: IO[bytes], name: str, progress: Callable[[int], None] | None = None) -> Iterator[Entry]:
     """One entry per non-blank line; each line is parsed later, where it is assessed."""
-    for number, line in lines(handle):
+    return _line_entries(lines(handle), name, progress)
+
+
+def _line_entries(numbered: Iterable[tuple[int, bytes | str]], name: str,
+                  progress: Callable[[int], None] | None) -> Iterator[Entry]:
+    """One entry per non-blank numbered line (a line that is text: its problem, as an error entry)."""
+    for number, line in numbered:
         if isinstance(line, str):  # over the size limit
             yield Entry(f"{name}:{number}", ERROR, line)
             continue

@@ -50,6 +50,17 @@ __all__ = ["AnswerError", "Item", "Prompt", "Questionnaire", "Reason", "Reply", 
 Answers = Mapping[str, Any]
 
 
+def _level(name: str, value: Urgency | str | None) -> Urgency | None:
+    """An urgency level given as itself or its name (None stays None); :class:`AnswerError` naming the allowed ones."""
+    if value is None or isinstance(value, Urgency):
+        return value
+    try:
+        return Urgency(value)
+    except ValueError:
+        levels = ", ".join(u.value for u in Urgency)
+        raise AnswerError(f"{name}: {value!r} is not an urgency level; expected one of {levels} (or None)") from None
+
+
 class Questionnaire:
     """Decide what to ask next from the answers so far; pure, so any front end can drive it.
 
@@ -59,13 +70,7 @@ class Questionnaire:
 
     def __init__(self, engine: Engine | None = None, stop_at: Urgency | str | None = Urgency.URGENT):
         self.engine = engine if engine is not None else default_engine()
-        if isinstance(stop_at, str) and not isinstance(stop_at, Urgency):
-            try:
-                stop_at = Urgency(stop_at)
-            except ValueError:
-                levels = ", ".join(u.value for u in Urgency)
-                raise AnswerError(f"stop_at: {stop_at!r} is not an urgency level; expected one of {levels}") from None
-        self.stop_at = stop_at
+        self.stop_at = _level("stop_at", stop_at)
         kb = self.engine.knowledge_base
         self.relevance: Relevance = relevance_for(kb)
         self.questions: list[Question] = list(kb.questions)
@@ -110,10 +115,10 @@ class Questionnaire:
 
         ``acknowledged`` is the urgency the person has already been shown and chose to go on
         from: the questionnaire stops again only for a more urgent level. ``details`` asks the
-        detail questions too. Raises :class:`CaseError` when the answers are invalid.
+        detail questions too. Raises :class:`CaseError` when the answers are invalid, and
+        :class:`AnswerError` when ``acknowledged`` is not an urgency level.
         """
-        if isinstance(acknowledged, str) and not isinstance(acknowledged, Urgency):
-            acknowledged = Urgency(acknowledged)  # front ends that keep their state as JSON pass the value
+        acknowledged = _level("acknowledged", acknowledged)  # front ends that keep their state as JSON pass the value
         assessment = self.engine.assess(answers)
         analysis = self.analyse(answers)
         queue = self.pending(answers, details, analysis)
@@ -220,7 +225,12 @@ class Questionnaire:
         return self.answer_all(answers, {ids[0]: value})
 
     def back(self, answers: Answers, count: int = 1) -> dict[str, Any]:
-        """New answers without the last ``count`` given, so their screen is asked again."""
+        """New answers without the last ``count`` given (1 or more), so their screen is asked again.
+
+        Raises :class:`AnswerError` for a count below 1 (``given[-0:]`` would drop every answer).
+        """
+        if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+            raise AnswerError(f"back: count must be a whole number of 1 or more (the answers to take back), not {count!r}")
         given = [k for k in answers if k != "id"]
         if not given:
             raise AnswerError("There is no previous question to go back to.")

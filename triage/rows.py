@@ -1,11 +1,14 @@
 """Streams of records read line by line within the size limit: JSON lines and CSV rows.
 
 Nothing here holds more than one line (or one CSV row) in memory, and a bad
-line or row never stops the lines after it from being read.
+line or row never stops the lines after it from being read. A stream whose first
+line ends in a bare CR (old Mac OS, and some spreadsheet exports) has every CR read
+as a line end, so its cases are not run together into one.
 """
 
 from __future__ import annotations
 
+import io
 from typing import IO, Iterator
 
 from .reading import max_input_bytes, too_big
@@ -21,6 +24,7 @@ def lines(handle: IO[bytes], limit: int | None = None) -> Iterator[tuple[int, by
     stream is abandoned after that line, and its problem says so.
     """
     limit = limit or max_input_bytes()
+    handle = _line_ends_read(handle, limit)
     number = 0
     while True:
         line = handle.readline(limit + 1)
@@ -113,3 +117,48 @@ def _csv_row(raw: bytes, first: bool) -> tuple[str | None, list[str]]:
     except csv.Error as error:
         return f"not valid CSV: {error}", []
     return None, rows[0] if rows else []
+
+
+def _line_ends_read(handle: IO[bytes], limit: int) -> IO[bytes]:
+    """``handle``, read on from where it was; a bare CR read as LF when the first line ends in one.
+
+    Only the bytes up to the first line end are read ahead (``read1``: a pipe that
+    sends one case at a time is not waited on for more), and at most the size limit.
+    """
+    read = getattr(handle, "read1", handle.read)
+    head = bytearray()
+    while len(head) <= limit:
+        start = max(len(head) - 1, 0)  # a CR last time may be followed by LF now
+        chunk = read(65536)
+        if not chunk:
+            break
+        head += chunk
+        cr, lf = head.find(b"\r", start), head.find(b"\n", start)
+        if lf >= 0 and (cr < 0 or lf < cr):
+            break  # the first line ends in LF (or CRLF)
+        if 0 <= cr < len(head) - 1:
+            break  # the first line ends in CR, and what follows it is known
+    cr, lf = head.find(b"\r"), head.find(b"\n")
+    bare_cr = cr >= 0 and (lf < 0 or cr < lf) and head[cr + 1:cr + 2] != b"\n"
+    return io.BufferedReader(_Prefixed(bytes(head), handle, bare_cr), buffer_size=65536)
+
+
+class _Prefixed(io.RawIOBase):
+    """``head``, then the rest of ``handle``; with ``bare_cr``, every CR as LF (a CR-only file has no CRLF)."""
+
+    def __init__(self, head: bytes, handle: IO[bytes], bare_cr: bool):
+        self._head, self._handle, self._bare_cr = head, handle, bare_cr
+        self._read = getattr(handle, "read1", handle.read)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        if self._head:
+            data, self._head = self._head[:len(buffer)], self._head[len(buffer):]
+        else:
+            data = self._read(len(buffer))
+        if self._bare_cr:
+            data = data.replace(b"\r", b"\n")
+        buffer[:len(data)] = data
+        return len(data)

@@ -81,7 +81,7 @@ def audit(state: State, files: tuple[str, ...], fmt: str, strict: bool, old_rule
             impact = impact.model_copy(update={"generated": compare_generated(old_engine, engine, generated, seed)})
         fired = [([f.id for f in engine.assess(r.case, source=r.source).fired_rules], r.expected_urgency) for r in records]
     else:
-        vignettes = read_vignettes(files, problems)
+        vignettes = read_vignettes(files, problems, engine.knowledge_base.question_by_id)
         if not vignettes and not problems:  # an audit of nothing must not look like a clean audit
             raise CaseError([f"no vignettes in {', '.join(files)}: nothing to audit"])
     report = run_audit(vignettes, engine, problems) if vignettes else None

@@ -82,7 +82,8 @@ def batch(state: State, inputs: tuple[str, ...], output: str | None, fmt: str, f
     An INPUT is a .json file (one case or a list), .yaml/.yml (the same), .jsonl
     (a case per line), .csv (a header of field names; an empty cell is unknown;
     yes/no, y/n, true/false, 1/0 for yes-or-no questions), a directory (searched
-    recursively, in sorted order) or '-' (JSONL on standard input).
+    recursively, in sorted order) or '-' (standard input, once: JSONL, or one
+    pretty-printed JSON document, a case or a list).
 
     Each record has case_id (the case's id, else its source), source (the file,
     and :N for its line, CSV row or list item), urgency, causes, red_flags,
@@ -110,6 +111,9 @@ def batch(state: State, inputs: tuple[str, ...], output: str | None, fmt: str, f
         return
     if not inputs:
         raise click.UsageError("Missing argument 'INPUT...'.")
+    if inputs.count("-") > 1:
+        # standard input can be read once: a second '-' would be a spurious "empty" error record
+        raise click.UsageError("'-' (standard input) is given more than once: it can be read only once")
     if full and fmt == "csv":
         raise click.UsageError("--full writes whole assessments, which need --format jsonl or json")
     if workers is not None and dask_address:

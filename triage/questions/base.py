@@ -158,7 +158,11 @@ def _whole_number(text: str) -> Any:
 
 
 def _typed_number(reply: str) -> int | None:
-    """The whole number a person typed (ASCII digits, an optional minus), else None."""
-    if not (reply.lstrip("-").isdigit() and reply.isascii()) or len(reply) > MAX_TYPED_DIGITS:
+    """The whole number a person typed (ASCII digits, one optional minus), else None.
+
+    One pattern decides, so that only what it matches reaches ``int()``: ``--5``,
+    ``-``, ``+5``, ``5.0``, ``1e3``, ``0x1f`` and ``٣`` are no answer (not a traceback).
+    """
+    if not re.fullmatch(r"-?[0-9]{1,%d}" % MAX_TYPED_DIGITS, reply):
         return None
     return int(reply)

@@ -14,7 +14,6 @@ from pydantic import BeforeValidator, Field, TypeAdapter, model_validator
 
 from .base import (
     CSV_WORDS,
-    MAX_TYPED_DIGITS,
     NO_WORDS,
     YES_WORDS,
     Choice,
@@ -208,8 +207,9 @@ class ChoiceQuestion(QuestionBase, _Choices):
 
     def parse_reply(self, reply: str) -> Any:
         values = self.values
-        if reply.isdigit() and reply.isascii() and len(reply) <= MAX_TYPED_DIGITS and 1 <= int(reply) <= len(values):
-            return values[int(reply) - 1]
+        number = _typed_number(reply)
+        if number is not None and 1 <= number <= len(values):
+            return values[number - 1]
         for choice in self.choices:
             if reply in (str(choice.value).lower(), choice.label.lower()):
                 return choice.value
