@@ -68,7 +68,7 @@ class CaseBase(BaseModel):
             value = getattr(self, field, None)
             # "no night cramps" beside "no leg cramps" agrees; only a finding contradicts
             if value is not None and value is not False and getattr(self, finding, None) == denial:
-                raise ValueError(f"{field} {value!r} disagrees with {finding} {str(denial).lower()}")
+                raise ValueError(f"{field} {_as_written(value)} disagrees with {finding} {_as_written(denial)}")
         return self
 
     def answers(self) -> dict[str, Any]:

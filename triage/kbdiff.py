@@ -232,8 +232,8 @@ def render_diff(diff: KnowledgeBaseDiff) -> str:
         lines += ["", "A removed rule or a changed condition or derived fact can also make cases less urgent: "
                       "'triage audit CASES --against OLD_DIR' shows which cases change."]
     if diff.generated is not None and diff.generated.less_urgent:
-        lines += ["", f"LESS URGENT ON GENERATED CASES ({len(diff.generated.less_urgent)}): a change of condition, "
-                      "fact or pack answers these less urgently (see Generated cases below)."]
+        lines += ["", f"LESS URGENT ON GENERATED CASES ({len(diff.generated.less_urgent)}): the changes above "
+                      "answer these less urgently (see Generated cases below)."]
     lines += _render_manifest(diff)
     for title, section in (("Rules", diff.rules), ("Questions", diff.questions),
                            ("Causes", diff.causes), ("Advice", diff.advice)):
