@@ -146,23 +146,21 @@ class QuestionBase(_Heading):
         return []
 
 
-def _whole_number(text: str) -> Any:
-    """A whole number written as plain ASCII digits with an optional minus; anything else stays text.
+def _plain_integer(text: str, digits: int) -> int | None:
+    """A whole number written as plain ASCII digits (at most ``digits``) with one optional minus, else None.
 
-    ``int()`` would also read ``+30``, ``3_0``, ``٣٠`` and ``３０`` as 30; those
-    are kept as text, so validation refuses them naming the field.
+    One pattern decides, so that only what it matches reaches ``int()``: ``int()``
+    would read ``+30``, ``3_0``, ``٣٠`` and ``３０`` as 30, and raise on ``--5``.
     """
-    if re.fullmatch(r"-?[0-9]{1,%d}" % MAX_INTEGER_DIGITS, text):
-        return int(text)
-    return text
+    return int(text) if re.fullmatch(r"-?[0-9]{1,%d}" % digits, text) else None
+
+
+def _whole_number(text: str) -> Any:
+    """A CSV cell's whole number; anything else stays text, so validation refuses it naming the field."""
+    number = _plain_integer(text, MAX_INTEGER_DIGITS)
+    return text if number is None else number
 
 
 def _typed_number(reply: str) -> int | None:
-    """The whole number a person typed (ASCII digits, one optional minus), else None.
-
-    One pattern decides, so that only what it matches reaches ``int()``: ``--5``,
-    ``-``, ``+5``, ``5.0``, ``1e3``, ``0x1f`` and ``٣`` are no answer (not a traceback).
-    """
-    if not re.fullmatch(r"-?[0-9]{1,%d}" % MAX_TYPED_DIGITS, reply):
-        return None
-    return int(reply)
+    """The whole number a person typed, else None (``--5``, ``-``, ``5.0``, ``1e3`` are no answer)."""
+    return _plain_integer(reply, MAX_TYPED_DIGITS)
