@@ -6,6 +6,7 @@ import json
 
 from click.testing import CliRunner
 
+import triage
 from triage import Urgency
 from triage.cli import main
 
@@ -90,3 +91,9 @@ def test_no_massage_or_stretching_advice_when_a_clot_is_suspected(engine):
     for sign in ({"one_leg_swollen": True}, {"breathless_or_chest_pain": True}, {"cramp_lasting_over_10_min": True}):
         advice = [a.id for a in engine.assess({**cramps, **sign}).advice]
         assert not {"massage", "stretch_cramp", "calf_stretches"} & set(advice), sign
+
+
+def test_a_library_caller_can_tell_the_safety_pack_is_off():
+    # The new-user trial: the CLI warned, the library said nothing; the check lives on the knowledge base.
+    assert triage.load_knowledge_base(packs=["core", "documents"]).safety_off is True
+    assert triage.load_knowledge_base().safety_off is False

@@ -41,9 +41,8 @@ class State:
 
 
 def warn_about_packs(kb) -> None:
-    """Warn on stderr when the safety pack is known but not in use."""
-    known = {p.name for p in kb.manifest.packs}
-    if "safety" in known and "safety" not in kb.packs:
+    """Warn on stderr when the safety pack is known but not in use (``KnowledgeBase.safety_off``)."""
+    if kb.safety_off:
         click.echo(
             "warning: the safety pack is not selected: red flags such as blood clots, "
             "pre-eclampsia and preterm labour will NOT be checked.",

@@ -61,6 +61,15 @@ class KnowledgeBase:
     def rule_by_id(self) -> dict[str, Rule]:
         return {r.id: r for r in self.rules}
 
+    @property
+    def safety_off(self) -> bool:
+        """Whether the knowledge base has a ``safety`` pack that is not selected.
+
+        Its red flags (blood clots, pre-eclampsia, preterm labour...) are then not checked,
+        and an emergency can come out as self-care: callers that choose packs should say so.
+        """
+        return "safety" in {p.name for p in self.manifest.packs} and "safety" not in self.packs
+
     def document_text(self, name: str) -> str | None:
         """The text of a source document, or None when it is missing; :class:`KnowledgeBaseError` if unreadable."""
         path = self.path / "sources" / name
