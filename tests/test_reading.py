@@ -282,6 +282,9 @@ def test_a_repeated_key_is_its_own_case_error_naming_the_key():
     with pytest.raises(CaseError) as other:
         parse_json('{"leg_cramps": tru}', "case.json")
     assert not isinstance(other.value, RepeatedKeyError)
+    with pytest.raises(RepeatedKeyError) as in_yaml:  # the same type from every reader
+        parse_yaml("leg_cramps: true\nleg_cramps: false\n", "case.yaml")
+    assert in_yaml.value.key == "leg_cramps" and in_yaml.value.source == "case.yaml, line 2"
 
 
 def test_a_syntax_error_on_the_line_after_the_text_names_that_line():

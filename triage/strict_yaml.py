@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from .errors import CaseError
+from .errors import CaseError, RepeatedKeyError
 from .limits import MAX_DEPTH, MAX_INTEGER_DIGITS, MAX_YAML_NODES, QUOTE_CHARS
 from .strict_json import check_text
 from .text import quoted
@@ -36,7 +36,7 @@ class _StrictLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
             key = key_node.value
             if key in seen:
                 raise _YamlRefused(
-                    f"field {quoted(key, QUOTE_CHARS)}: given more than once (first at line {seen[key]})", key_node)
+                    f"field {quoted(key, QUOTE_CHARS)}: given more than once (first at line {seen[key]})", key_node, key)
             seen[key] = key_node.start_mark.line + 1
         return super().construct_mapping(node, deep=deep)
 
@@ -61,9 +61,10 @@ _StrictLoader.add_constructor("tag:yaml.org,2002:int", _StrictLoader.construct_y
 
 
 class _YamlRefused(ValueError):
-    def __init__(self, message: str, node):
+    def __init__(self, message: str, node, repeated_key: str | None = None):
         super().__init__(message)
         self.line = node.start_mark.line + 1 if node is not None and node.start_mark else None
+        self.repeated_key = repeated_key
 
 
 def _yaml_events_check(text: str, source: str, aliases: bool) -> None:
@@ -122,6 +123,8 @@ def parse_yaml(text: str, source: str, aliases: bool = False) -> Any:
         value = yaml.load(text, Loader=_StrictLoader)
     except _YamlRefused as error:
         where = f"{source}, line {error.line}" if error.line else source
+        if error.repeated_key is not None:  # as the JSON reader does: one error type for a key given twice
+            raise RepeatedKeyError([str(error)], where, key=error.repeated_key) from None
         raise CaseError([str(error)], where) from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
