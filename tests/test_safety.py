@@ -93,6 +93,28 @@ def test_no_massage_or_stretching_advice_when_a_clot_is_suspected(engine):
         assert not {"massage", "stretch_cramp", "calf_stretches"} & set(advice), sign
 
 
+def test_a_result_without_the_safety_pack_says_so_itself_wherever_it_goes(tmp_path):
+    # Never silently less urgent: breathlessness is self-care without the safety pack, so the
+    # result must carry the warning in JSON, text, FHIR and CDS Hooks, not only on stderr.
+    from triage import fhir
+    from triage.serve import cds
+
+    kb = triage.load_knowledge_base(packs=["core", "documents"])
+    result = triage.Engine(kb).assess({"breathless_or_chest_pain": True})
+    assert result.urgency is Urgency.SELF_CARE and len(result.warnings) == 1
+    assert "safety pack was not selected" in result.warnings[0]
+    assert triage.Engine().assess({"breathless_or_chest_pain": True}).warnings == []
+
+    case = tmp_path / "c.json"
+    case.write_text('{"breathless_or_chest_pain": true}')
+    as_json = CliRunner().invoke(main, ["--pack", "core", "--pack", "documents", "assess", "--format", "json", str(case)])
+    assert json.loads(as_json.stdout)["warnings"] == result.warnings
+    as_text = CliRunner().invoke(main, ["--pack", "core", "--pack", "documents", "assess", str(case)]).stdout
+    assert as_text.splitlines()[2].startswith("WARNING: The safety pack was not selected")  # under the action
+    assert fhir.risk_assessment(result, kb)["note"][0]["text"].startswith("Warning: The safety pack")
+    assert "**Warning:** The safety pack" in cds.detail(result)
+
+
 def test_a_library_caller_can_tell_the_safety_pack_is_off():
     # The new-user trial: the CLI warned, the library said nothing; the check lives on the knowledge base.
     assert triage.load_knowledge_base(packs=["core", "documents"]).safety_off is True

@@ -92,6 +92,9 @@ class Assessment(_Result):
     urgency: Urgency
     action: str
     out_of_scope: bool = False  # the answers show none of the complaints the rules cover
+    # How this result may be less safe than the shipped one, said with the result itself:
+    # today, that the safety pack was left out, so red flags were not checked.
+    warnings: list[str] = []
     causes: list[CauseFinding]
     red_flags: list[RedFlag]
     unanswered_red_flags: list[OpenQuestion] = []

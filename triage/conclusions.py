@@ -168,6 +168,7 @@ def conclude(kb: KnowledgeBase, case_id: str | None, firings: list[Firing], answ
         urgency=urgency,
         action=_action(firings, urgency),
         out_of_scope=any(OUT_OF_SCOPE_FACT in f.rule.spec.then.derive for f in firings),
+        warnings=list(kb.warnings),
         causes=[
             CauseFinding.model_construct(id=cid, label=kb.causes[cid].label, **entry) for cid, entry in causes.items()
         ],

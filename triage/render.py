@@ -38,6 +38,8 @@ def render_text(assessment: Assessment, explain: bool = False, colour: bool = Fa
     lines = [style(_COLOURS[level], f"{heading}  ({level.value})"), _wrap(assessment.action, "")]
     if assessment.case_id:
         lines.insert(0, f"Case {printable(shorten(assessment.case_id, 200))}")  # from the input: escaped for the terminal
+    # Right under the action: a warning read after the advice would come too late.
+    lines += [style(_BOLD, _wrap(f"WARNING: {text}", "")) for text in assessment.warnings]
 
     if assessment.red_flags:
         lines += ["", style(_BOLD, "Warning signs")]

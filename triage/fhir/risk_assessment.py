@@ -84,7 +84,8 @@ def risk_assessment(assessment: Assessment, kb: KnowledgeBase, case: Any = None)
         resource["prediction"] = [_prediction(cause, flagged) for cause in assessment.causes]
     resource["mitigation"] = _mitigation(assessment)
     resource["note"] = (
-        [{"text": f"Warning sign: {flag.reason} [{flag.id}]"} for flag in assessment.red_flags]
+        [{"text": f"Warning: {text}"} for text in assessment.warnings]
+        + [{"text": f"Warning sign: {flag.reason} [{flag.id}]"} for flag in assessment.red_flags]
         + ([{"text": f"Out of scope: {assessment.action}"}] if assessment.out_of_scope else [])
         + [{"text": assessment.disclaimer}]
     )

@@ -12,6 +12,11 @@ from ..questions import Question
 from ..reading import KNOWLEDGE_BASE_BYTES, decode, display_name, read_bytes
 from .models import Advice, Cause, Manifest, Rule
 
+SAFETY_OFF_WARNING = (
+    "The safety pack was not selected: red flags such as blood clots, pre-eclampsia and "
+    "preterm labour were NOT checked, so this result may be less urgent than it should be."
+)
+
 
 class KnowledgeBase:
     """A validated knowledge base with the packs selected for use."""
@@ -69,6 +74,15 @@ class KnowledgeBase:
         and an emergency can come out as self-care: callers that choose packs should say so.
         """
         return "safety" in {p.name for p in self.manifest.packs} and "safety" not in self.packs
+
+    @cached_property
+    def warnings(self) -> list[str]:
+        """What every assessment from this knowledge base must say about how it was made.
+
+        Never silently less urgent: leaving out the safety pack can turn an emergency into
+        self-care, so each result says so itself, not only a warning on a terminal.
+        """
+        return [SAFETY_OFF_WARNING] if self.safety_off else []
 
     def document_text(self, name: str) -> str | None:
         """The text of a source document, or None when it is missing; :class:`KnowledgeBaseError` if unreadable."""

@@ -211,6 +211,7 @@ def summary(assessment: Assessment) -> str:
 def detail(assessment: Assessment) -> str:
     """The whole result as GitHub-flavoured markdown, action first."""
     lines = [f"**{assessment.urgency.label}** (`{assessment.urgency.value}`): {assessment.action}", ""]
+    lines += [f"**Warning:** {text}" for text in assessment.warnings] + ([""] if assessment.warnings else [])
     if assessment.red_flags:
         lines += ["**Warning signs found**", ""] + [f"- {f.reason}" for f in assessment.red_flags] + [""]
     if assessment.causes:

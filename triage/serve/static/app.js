@@ -270,6 +270,7 @@
     $("details").textContent = `Answer ${questions(step.more_details)} about habits (optional)`;
     $("change").disabled = state.history.length === 0;
     const body = [
+      ...(a.warnings || []).map((text) => el("p", { className: "warning", role: "alert" }, el("strong", {}, `Warning: ${text}`))),
       ...section("Warning signs found", a.red_flags.map((f) => el("li", {}, f.reason))),
       ...section("Likely causes", a.causes.map((c) => el("li", {}, el("strong", {}, c.label),
         el("span", { className: "because" }, ` because: ${c.evidence.map(describe).join("; ") || "your answers"}`)))),
