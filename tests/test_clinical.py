@@ -219,3 +219,27 @@ def test_the_readme_s_out_of_scope_example_is_what_assess_prints():
     case = command.split("'")[1]
     output = CliRunner().invoke(main, ["assess", "-"], input=case).output.splitlines()
     assert output[: len(shown)] == shown
+
+
+def test_period_like_pains_in_the_first_trimester_are_not_preterm_labour(engine):
+    # Independent set C: pains at 9 weeks were "preterm labour", urgent. RCOG and NHS "Ectopic
+    # pregnancy": the GP, midwife or early pregnancy unit today, A&E or 999 with severe pain or
+    # a faint. Same-day only when severe pain, fainting and bleeding are all answered no.
+    ruled_out = {"severe_abdominal_pain": False, "fainted_or_collapsed": False, "vaginal_bleeding": False}
+    early = engine.assess({"weeks_pregnant": 9, "regular_tightenings": True, **ruled_out})
+    assert early.urgency is Urgency.WITHIN_24H
+    assert early.cause_ids == ["ectopic_pregnancy"] and "preterm_labour" not in early.cause_ids
+    for unknown in ruled_out:  # unknown is never no
+        case = {"weeks_pregnant": 9, "regular_tightenings": True, **ruled_out}
+        del case[unknown]
+        assert level(engine, **case) is Urgency.URGENT, unknown
+    assert level(engine, weeks_pregnant=9, regular_tightenings=True, fainted_or_collapsed=True) is Urgency.EMERGENCY
+    # From 14 weeks, or with the stage unknown, it is preterm labour as before.
+    for stage in ({"weeks_pregnant": 14}, {"trimester": 2}, {}):
+        later = engine.assess({"regular_tightenings": True, **stage, **ruled_out})
+        assert later.urgency is Urgency.URGENT and "preterm_labour" in later.cause_ids, stage
+
+
+def test_a_cramp_lasting_over_10_minutes_names_the_clot_it_is_checked_for(engine):
+    result = engine.assess({"leg_cramps": True, "cramp_lasting_over_10_min": True, "one_leg_swollen": False})
+    assert result.urgency is Urgency.WITHIN_24H and "dvt" in result.cause_ids

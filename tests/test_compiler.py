@@ -127,8 +127,8 @@ def test_each_branch_of_an_any_is_a_branch_and_not_is_pushed_to_the_tests(kb):
     assert len(branches_of(when)) == 3 * 2  # (cramps | pain | tingling) x (second | third trimester)
     preterm = branches_of(negation_normal_form(kb.rule_by_id["safety_preterm_labour"].spec.when))
     assert [[(getattr(t, "fact", None) or t.field, negated) for t, negated in b] for b in preterm] == [
-        [("regular_tightenings", False), ("from_37_weeks", True)],
-        [("contractions_5_min_apart", False), ("from_37_weeks", True)],
+        [("regular_tightenings", False), ("from_37_weeks", True), ("first_trimester", True)],
+        [("contractions_5_min_apart", False), ("from_37_weeks", True), ("first_trimester", True)],
     ]
 
 
