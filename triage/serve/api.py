@@ -23,7 +23,6 @@ from ..questionnaire import Step
 from ..reading import decode, parse_json
 from ..urgency import Urgency
 from . import cds
-from .health import knowledge_base_digest
 from .interview import next_step
 from .problems import FHIR_JSON, Problem, RequestProblem, from_case_error, from_validation_errors
 
@@ -205,4 +204,6 @@ def health(kb) -> dict:
     from .. import __version__
 
     return {"status": "ok", "triage": __version__, "knowledge_base": {
-        "name": kb.name, "version": kb.version, "packs": list(kb.packs), "digest": knowledge_base_digest(kb)}}
+        "name": kb.name, "version": kb.version, "packs": list(kb.packs),
+        # `sha256` is the bare hex every assessment names; `digest` the same, algorithm-prefixed.
+        "sha256": kb.sha256, "digest": f"sha256:{kb.sha256}"}}
