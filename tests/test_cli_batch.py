@@ -143,6 +143,19 @@ def test_a_pretty_printed_json_list_on_standard_input_gives_a_record_per_case():
     assert "field 'fever'" in records(result.stdout)[1]["error"]
 
 
+def test_a_pretty_printed_case_with_a_key_given_twice_is_one_error_naming_the_key_and_line():
+    # It was an error for each of its lines, the first naming the key: one case in, one record out.
+    text = '{\n  "id": "x",\n  "breathless_or_chest_pain": true,\n  "breathless_or_chest_pain": false\n}\n'
+    result = run("-", "-q", input=text)
+    assert result.exit_code == 1
+    [record] = records(result.stdout)
+    assert record["source"] == "<stdin>" and record["urgency"] is None
+    assert record["error"] == "field 'breathless_or_chest_pain': given more than once (line 4)"
+    # A JSON line with the same fault is still that line's error.
+    [line] = records(run("-", "-q", input=text.replace("\n", "") + "\n").stdout)
+    assert line["source"] == "<stdin>:1" and "given more than once" in line["error"]
+
+
 def test_json_lines_with_a_broken_first_line_keep_every_line_and_say_why_they_are_not_one_document():
     result = run("-", "-q", input='{"id": "a",\n{"id": "b", "leg_cramps": true}\n')
     found = records(result.stdout)

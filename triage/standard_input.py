@@ -10,6 +10,7 @@ a list of cases. JSON lines never read so (their first line is a whole value).
 from __future__ import annotations
 
 import itertools
+import json
 from typing import IO, Callable, Iterator
 
 from .errors import CaseError
@@ -25,7 +26,8 @@ def read_stdin(handle: IO[bytes], progress: Callable[[int], None] | None = None)
     A pretty-printed document read as JSON lines would give an error per line and lose
     its cases; JSON lines never read as one document (their first line is complete), so
     no case of either is lost. When neither reading works the lines are read as JSON
-    lines, an error each, and the first says why it is not one document either.
+    lines, an error each, and the first says why it is not one document either; but a
+    well-formed document refused for its content (a key given twice) is one error.
     """
     name = "<stdin>"
     source = lines(handle)
@@ -48,12 +50,20 @@ def read_stdin(handle: IO[bytes], progress: Callable[[int], None] | None = None)
                 break
             size += len(item[1])
         else:  # all of standard input is held, within the size limit
+            text = b"".join(line for _, line in held)
             try:
-                data = parse_document(decode(b"".join(line for _, line in held), name), name, ".json")
+                data = parse_document(decode(text, name), name, ".json")
             except CaseError as error:
-                if looks_like_a_document:  # it may have been meant as one document: say why it is not
+                # A first line that is JSON on its own (refused for a repeated key, say) is a JSON
+                # line with its own error; otherwise the input may be meant as one document.
+                if looks_like_a_document and not _well_formed(first):
                     where = (error.source or name)[len(name) + 2:]
                     problem = "; ".join(error.problems) + (f" ({where})" if where else "")
+                    if _well_formed(text):
+                        # One JSON document refused for what it says (a key given twice, NaN):
+                        # one error for it, as for a file, not an error for each of its lines.
+                        yield Entry(name, ERROR, problem)
+                        return
                     held[at] = (number, f"{first_problem}; nor is standard input as a whole one JSON document: {problem}")
             else:
                 if progress is not None:
@@ -63,6 +73,15 @@ def read_stdin(handle: IO[bytes], progress: Callable[[int], None] | None = None)
                 yield from _document_entries(data, name)
                 return
     yield from _line_entries(itertools.chain(held, source), name, progress)
+
+
+def _well_formed(text: bytes) -> bool:
+    """Whether the text is one JSON document to a lenient reader (the stdlib's, which lets a key repeat)."""
+    try:
+        json.loads(text)
+    except (ValueError, RecursionError):
+        return False
+    return True
 
 
 def _json_problem(line: bytes, source: str) -> str | None:
