@@ -234,3 +234,9 @@ def test_sigterm_while_a_worker_starts_is_postponed_then_stops_the_command():
             time.sleep(5)  # the signal comes again, and stops us here
     assert stopped.value.code == 128 + signal.SIGTERM
     assert signal.getsignal(signal.SIGTERM) is before  # the previous handler is back
+
+
+def test_rules_list_keeps_its_columns_aligned_whatever_the_length_of_an_id():
+    lines = CliRunner().invoke(main, ["rules", "list"]).stdout.splitlines()[:-1]
+    pack_columns = {line.index(line.split()[1], len(line.split()[0])) for line in lines}
+    assert len(lines) > 50 and len(pack_columns) == 1  # every pack starts in the same column

@@ -37,9 +37,12 @@ def list_rules(state: State, fmt: str) -> None:
     if fmt == "json":
         click.echo(json.dumps(rows, indent=2))
         return
+    # Columns as wide as their longest entry (ids are plain [a-z0-9_]), so no row goes askew.
+    id_width = max((len(row["id"]) for row in rows), default=2)
+    pack_width = max((len(row["pack"]) for row in rows), default=4)
     for row in rows:
         causes = ", ".join(row["causes"]) or "-"
-        click.echo(f"{row['id']:<34} {row['pack']:<10} {row['urgency'] or '-':<11} {causes}")
+        click.echo(f"{row['id']:<{id_width}}  {row['pack']:<{pack_width}}  {row['urgency'] or '-':<10}  {causes}")
     click.echo(f"{len(rows)} rules, knowledge base {kb.name} {kb.version}, packs: {', '.join(kb.packs)}")
 
 
