@@ -304,3 +304,17 @@ def test_an_answer_beside_case_is_refused_by_the_library_and_by_a_change_impact_
     assert len(problems) == 1 and "case 'pe': field 'breathless_or_chest_pain': an answer beside 'case'" in problems[0]
     result = CliRunner().invoke(main, ["audit", path, "--against", str(default_path())])
     assert result.exit_code == 1 and "answers go under case:" in result.output and "Traceback" not in result.output
+
+
+def test_problems_are_listed_in_the_order_of_the_files_and_their_vignettes(tmp_path):
+    # Answers are checked when a vignette is assessed, structure when it is read: a file's bad
+    # answers used to come after every later file's bad structure.
+    (tmp_path / "a.yaml").write_text("- id: a1\n  expected_urgency: self_care\n  leg_cramps: maybe\n"
+                                     "- id: a2\n  expected_urgency: routine\n  fever: 3\n")
+    (tmp_path / "b.yaml").write_text("- id: b1\n  expected_urgency: nope\n  leg_cramps: true\n")
+    (tmp_path / "c.yaml").write_text("- id: c1\n  expected_urgency: self_care\n  leg_crmps: true\n")
+    files = [str(tmp_path / name) for name in ("c.yaml", "a.yaml", "b.yaml")]
+    result = CliRunner().invoke(main, ["audit", *files])
+    assert result.exit_code == 1
+    listed = [line.split(": ", 2)[1] for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert listed == [f"{files[0]}#1", f"{files[1]}#1", f"{files[1]}#2", f"{files[2]}#1"]

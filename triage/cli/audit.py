@@ -96,7 +96,7 @@ def audit(state: State, files: tuple[str, ...], fmt: str, strict: bool, old_rule
     click.echo(_json(report, shown, impact) if fmt == "json" else _text(report, shown, impact))
     if html_path is not None:
         _write_html(html_path, report, rule_coverage, impact, files)
-    for problem in problems:
+    for problem in _in_file_order(problems, files):
         click.echo(f"error: {problem}", err=True)
     failures = _failures(report, shown, impact, strict)
     if problems:
@@ -104,6 +104,22 @@ def audit(state: State, files: tuple[str, ...], fmt: str, strict: bool, old_rule
                            "(listed above; those vignettes were not audited)")
     if failures:
         raise click.ClickException("; ".join(failures))
+
+
+def _in_file_order(problems: list[str], files: tuple[str, ...] | list[str]) -> list[str]:
+    """The problems in the order of the files given, then of the files and records in each.
+
+    A vignette's file and structure are checked when it is read, its answers when it is
+    assessed; without this a file's answer errors came after every later file's errors.
+    The sort is stable and only reorders: every problem is still listed.
+    """
+    def key(problem: str) -> tuple[int, str, int]:
+        place = problem.split(": ", 1)[0]  # "FILE#N", "FILE" or "DIRECTORY"
+        name, _, number = place.rpartition("#") if "#" in place else (place, "", "")
+        given = [i for i, path in enumerate(files) if name == path or name.startswith(path.rstrip("/") + "/")]
+        return (given[0] if given else len(files), name, int(number) if number.isdigit() else 0)
+
+    return sorted(problems, key=key)
 
 
 def _old_engine(path: Path, packs: list[str] | None):
