@@ -179,6 +179,8 @@ def test_a_bad_interview_request_is_refused_naming_the_field(server, body, field
     (b'{"leg_cramps": true, "leg_cramps": false}', 422, "leg_cramps", "given twice"),  # never keep just one
     (b"[" * 50000 + b"]" * 50000, 400, None, "nested more than 64 levels deep"),
     (b'{"weeks_pregnant": NaN}', 400, None, "NaN"),
+    (b'{\n "leg_cramps": true,\n "pain_severity": NaN\n}', 400, None, "NaN is not a JSON number (line 3)"),
+    (b'{\n "leg_cramps": true,\n "leg_cramps": false\n}', 422, "leg_cramps", "given twice in one object (line 3)"),
 ])
 def test_bad_input_is_refused_naming_the_field(server, content, status, field, message):
     response = httpx.post(server.url + "/assess", content=content, headers={"content-type": "application/json"})

@@ -72,11 +72,18 @@ async def read_json(request: Request, fhir_errors: bool = False) -> Any:
         return parse_json(decode(body, BODY), BODY)
     except RepeatedKeyError as error:
         raise RequestProblem(422, "invalid request", [Problem(
-            f"{error.key}: given twice in one object; send each key once", error.key or None)], fhir_errors) from None
+            f"{error.key}: given twice in one object{_line(error)}; send each key once", error.key or None)],
+            fhir_errors) from None
     except CaseError as error:
         raise RequestProblem(400, "the body is not valid JSON", [
-            Problem(problem if problem.startswith("not valid JSON") else f"not valid JSON: {problem}")
+            Problem((problem if problem.startswith("not valid JSON") else f"not valid JSON: {problem}") + _line(error))
             for problem in error.problems], fhir_errors) from None
+
+
+def _line(error: CaseError) -> str:
+    """`` (line N)`` when the reader placed the problem on a line of a body of several; else nothing."""
+    _, found, line = (error.source or "").rpartition(", line ")
+    return f" (line {line})" if found and line.isdigit() else ""
 
 
 @router.post("/assess", tags=["JSON API"], response_model=Assessment,
