@@ -277,3 +277,18 @@ def test_a_response_to_another_questionnaire_is_412_naming_the_element(server, k
     resource = {**response_for(kb, engine, {"leg_cramps": True}), "questionnaire": "http://example.org/Questionnaire/phq-9"}
     issues = refused(server, resource, "questionnaire: answers 'http://example.org/Questionnaire/phq-9'")
     assert ["QuestionnaireResponse.questionnaire"] in [issue.get("expression") for issue in issues]
+
+
+def test_an_absolute_subject_must_be_the_patient_on_this_call_s_fhir_server(server, kb, engine):
+    # Patient/p1 on another server is another person: a card from those answers would triage
+    # this patient on someone else's.
+    resource = response_for(kb, engine, {"breathless_or_chest_pain": True})
+    ours = "https://ehr.example.org/fhir"
+    resource["subject"] = {"reference": f"{ours}/Patient/p1"}
+    accepted = call(server, hook_request(resource, fhirServer=ours + "/"))
+    assert accepted.status_code == 200 and accepted.json()["cards"][0]["indicator"] == "critical"
+    for server_given in ("https://other.example.org/fhir", None):
+        changes = {"fhirServer": server_given} if server_given else {}
+        refused = call(server, hook_request(resource, **changes))
+        assert refused.status_code == 412, refused.text
+        assert "not Patient/p1 on this call's fhirServer" in refused.json()["issue"][0]["diagnostics"]

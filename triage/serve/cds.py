@@ -114,6 +114,12 @@ def prefetched_response(request: CdsRequest, patient_id: str) -> Mapping:
     if reference.split("/_history")[0].rsplit("/", 2)[-2:] != ["Patient", patient_id]:
         raise _precondition(f"prefetch.{PREFETCH_KEY}: the response is about {reference!r}, "
                             f"not the patient in context (Patient/{patient_id})")
+    if "://" in reference:
+        # An absolute reference names its server: Patient/p1 on another server is another person.
+        base = (request.fhirServer or "").rstrip("/")
+        if not base or reference.split("/_history")[0] != f"{base}/Patient/{patient_id}":
+            raise _precondition(f"prefetch.{PREFETCH_KEY}: the response is about {reference!r}, which is not "
+                                f"Patient/{patient_id} on this call's fhirServer ({request.fhirServer!r})")
     return value
 
 
