@@ -42,9 +42,9 @@ def test_full_adds_the_assessment_triage_assess_gives_and_changes_nothing_else(e
     assert full == short
 
 
-def test_full_gives_a_case_that_could_not_be_assessed_a_null_assessment_and_its_error():
+def test_full_gives_a_case_that_could_not_be_assessed_a_null_assessment_and_its_error(kb):
     outcome = Outcome.failed("cases.jsonl:2", CaseError(["field 'leg_cramp': not a question"], "cases.jsonl:2"))
-    record = json.loads(format_record(None, outcome, "jsonl", full=True))
+    record = json.loads(format_record(kb, outcome, "jsonl", full=True))
     assert record["assessment"] is None and record["urgency"] is None
     assert record["case_id"] == "cases.jsonl:2"  # no id: the source stands for it
     assert record["error"] == "field 'leg_cramp': not a question"
@@ -65,3 +65,22 @@ def test_triage_batch_full_writes_one_record_per_case_with_null_for_the_broken_o
     broken = [r for r in records if r["error"] is not None]
     assert broken and all(r["assessment"] is None for r in broken)
     assert all(r["assessment"]["urgency"] == r["urgency"] for r in records if r["error"] is None)
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "json", "csv"])
+def test_a_record_made_without_the_safety_pack_says_so_in_every_format(tmp_path, fmt):
+    # Breathlessness with a swollen leg is self-care without the safety pack: a file of such
+    # records read later must never pass for a checked one (hostile trial 3).
+    case = tmp_path / "pe.json"
+    case.write_text('{"breathless_or_chest_pain": true, "one_leg_swollen": true, "leg_pain": true}')
+    without = CliRunner().invoke(main, ["--pack", "core", "--pack", "documents", "batch", str(case), "-q", "--format", fmt])
+    shipped = CliRunner().invoke(main, ["batch", str(case), "-q", "--format", fmt])
+    if fmt == "csv":
+        [record] = list(csv.DictReader(io.StringIO(without.stdout)))
+        [checked] = list(csv.DictReader(io.StringIO(shipped.stdout)))
+    else:
+        [record] = [json.loads(line) for line in without.stdout.splitlines() if line.startswith("{")]
+        [checked] = [json.loads(line) for line in shipped.stdout.splitlines() if line.startswith("{")]
+    assert record["urgency"] == "self_care" and checked["urgency"] == "emergency"
+    assert "safety pack was not selected" in (record["warnings"] if fmt == "csv" else record["warnings"][0])
+    assert checked["warnings"] in ("", [])

@@ -2,7 +2,8 @@
 
 A record holds the case's id (else its source), its source, and either the short
 form of its assessment (urgency, and the ids of the causes, red flags and advice)
-or the error that stopped it from being assessed, never both. ``--full`` adds the
+or the error that stopped it from being assessed, never both; and the warnings of
+the knowledge base it was made with (the safety pack left out). ``--full`` adds the
 whole assessment, as ``triage assess`` writes it, to each JSON record.
 
 :class:`Outcome` is what a worker knows of one case once it is assessed;
@@ -24,7 +25,7 @@ from .knowledge import KnowledgeBase
 from .text import printable, safe_json
 
 FORMATS = ("jsonl", "json", "csv")
-RECORD_FIELDS = ("case_id", "source", "urgency", "causes", "red_flags", "advice", "error")
+RECORD_FIELDS = ("case_id", "source", "urgency", "causes", "red_flags", "advice", "error", "warnings")
 
 
 class Outcome(NamedTuple):
@@ -48,8 +49,13 @@ class Outcome(NamedTuple):
         return cls(source, error.case_id or source, None, [], None, "; ".join(error.problems))
 
 
-def record_fields(outcome: Outcome) -> dict[str, Any]:
-    """The fields of a case's record, in :data:`RECORD_FIELDS` order."""
+def record_fields(outcome: Outcome, warnings: Iterable[str] = ()) -> dict[str, Any]:
+    """The fields of a case's record, in :data:`RECORD_FIELDS` order.
+
+    ``warnings`` are the knowledge base's (:attr:`KnowledgeBase.warnings`): a record made
+    without the safety pack says so itself, as the assessment does, so a file of records
+    read later can never pass for a checked one.
+    """
     summary = outcome.summary
     return {
         "case_id": outcome.case_id,
@@ -59,6 +65,7 @@ def record_fields(outcome: Outcome) -> dict[str, Any]:
         "red_flags": list(summary.red_flags) if summary else [],
         "advice": list(summary.advice) if summary else [],
         "error": outcome.error,
+        "warnings": list(warnings),
     }
 
 
@@ -69,14 +76,15 @@ def format_record(kb: KnowledgeBase, outcome: Outcome, fmt: str, full: bool = Fa
     field ``assessment``: the whole assessment, built from the firings against
     ``kb`` (``null`` for a case that could not be assessed).
     """
-    fields = record_fields(outcome)
+    fields = record_fields(outcome, kb.warnings)
     if fmt == "csv":
         if full:
             raise ValueError("a CSV record cannot hold the whole assessment: use jsonl or json")
         out = io.StringIO()
         csv.writer(out, lineterminator="\n").writerow(
-            [csv_cell(" ".join(value) if isinstance(value, list) else "" if value is None else str(value))
-             for value in fields.values()]
+            [csv_cell(("; " if name == "warnings" else " ").join(value) if isinstance(value, list)
+                      else "" if value is None else str(value))
+             for name, value in fields.items()]
         )
         return out.getvalue()
     if fmt not in FORMATS:
