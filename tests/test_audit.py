@@ -318,3 +318,13 @@ def test_problems_are_listed_in_the_order_of_the_files_and_their_vignettes(tmp_p
     assert result.exit_code == 1
     listed = [line.split(": ", 2)[1] for line in result.stderr.splitlines() if line.startswith("error: ")]
     assert listed == [f"{files[0]}#1", f"{files[1]}#1", f"{files[1]}#2", f"{files[2]}#1"]
+
+
+def test_a_vignette_with_a_key_given_twice_is_refused_alone_and_the_others_are_audited(tmp_path):
+    path = tmp_path / "v.yaml"
+    path.write_text("- id: v1\n  expected_urgency: emergency\n  breathless_or_chest_pain: true\n"
+                    "- id: v2\n  expected_urgency: self_care\n  leg_cramps: true\n  leg_cramps: false\n")
+    result = CliRunner().invoke(main, ["audit", str(path), "--format", "json"])
+    assert result.exit_code == 1
+    assert json.loads(result.stdout)["vignettes"] == 1
+    assert f"{path}#2: line 7: field 'leg_cramps': given more than once" in result.stderr

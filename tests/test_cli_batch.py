@@ -439,3 +439,25 @@ def test_the_output_may_not_be_an_input_or_a_case_file_in_an_input_directory(tmp
     assert cases.read_text() == '{"id": "a", "leg_cramps": true}\n' and not (tmp_path / "results.jsonl").exists()
     fine = CliRunner().invoke(main, ["batch", str(tmp_path), "-o", str(tmp_path / "results.txt")])
     assert fine.exit_code == 0 and (tmp_path / "results.txt").read_text().count("\n") == 1
+
+
+@pytest.mark.parametrize("suffix, text", [
+    (".json", '[\n {"fever": true, "lower_back_pain": true},\n {"breathless_or_chest_pain": true},\n'
+              ' {"leg_pain": true, "leg_pain": false},\n {"pain_severity": NaN}\n]\n'),
+    (".yaml", "- fever: true\n  lower_back_pain: true\n- breathless_or_chest_pain: true\n"
+              "- leg_pain: true\n  leg_pain: false\n- pain_severity: 99999999999999999999999999999999999\n"),
+])
+def test_one_refused_item_of_a_list_is_its_own_record_and_every_other_case_is_assessed(tmp_path, engine, suffix, text):
+    # Hostile trial 3: one key given twice in one item lost the whole list, emergencies included.
+    path = tmp_path / f"list{suffix}"
+    path.write_text(text)
+    result = run(str(path), "-q")
+    assert result.exit_code == 1
+    found = records(result.stdout)
+    assert [r["source"] for r in found] == [f"{path}:{n}" for n in (1, 2, 3, 4)]  # records out equal cases in
+    assert [r["urgency"] for r in found[:2]] == ["urgent", "emergency"]
+    assert found[2]["urgency"] is None and "'leg_pain': given more than once" in found[2]["error"]
+    assert found[2]["error"].startswith("line 4" if suffix == ".json" else "line 5")
+    assert found[3]["urgency"] is None and found[3]["error"]
+    piped = records(run("-", "-q", input=text).stdout) if suffix == ".json" else found
+    assert [r["urgency"] for r in piped] == [r["urgency"] for r in found]

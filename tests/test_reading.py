@@ -290,3 +290,15 @@ def test_a_repeated_key_is_its_own_case_error_naming_the_key():
 def test_a_syntax_error_on_the_line_after_the_text_names_that_line():
     with pytest.raises(CaseError, match=r"line 2, column 1"):
         parse_json('{"weeks_pregnant": 31,\n', "case.json")
+
+
+def test_a_list_is_read_again_item_by_item_only_where_the_strict_reader_refuses_an_item():
+    from triage.list_items import RefusedItem, parse_cases
+
+    items = parse_cases('[{"a": 1}, {"b": 1, "b": 2}, {"c": NaN}]', "x.json", ".json")
+    assert items[0] == {"a": 1} and all(isinstance(item, RefusedItem) for item in items[1:])
+    # Nothing is read more leniently: a single case, an alias, or text that is not one list stays refused whole.
+    for text, suffix in (('{"a": 1, "a": 2}', ".json"), ("- &x {a: 1}\n- {b: 1, b: 2}\n", ".yaml"),
+                         ('[{"a": 1, "a": 2}] extra', ".json"), ('[{"a": 1, "a": 2}', ".json")):
+        with pytest.raises(CaseError):
+            parse_cases(text, "x" + suffix, suffix)

@@ -32,6 +32,7 @@ from .assessment import KnowledgeBaseInfo
 from .engine import Engine
 from .errors import CaseError
 from .inputs import directory_entries, files_in
+from .list_items import RefusedItem, parse_cases
 from .reading import decode, display_name, parse_json, read_bytes, read_document
 from .stats import Proportion, all_correct_means, over_under_odds, proportion
 from .urgency import Urgency
@@ -186,9 +187,10 @@ def _records(path: str) -> list[tuple[str, Any]]:
                 except CaseError as error:
                     found.append((where, error))
         return found
-    data, source = read_document(path)
+    data, source = read_document(path, parse=parse_cases)  # a refused item of a list is its own record
     if isinstance(data, list):
-        return [(f"{source}#{number}", item) for number, item in enumerate(data, start=1)]
+        return [(f"{source}#{number}", CaseError([item.problem], f"{source}#{number}") if isinstance(item, RefusedItem)
+                 else item) for number, item in enumerate(data, start=1)]
     return [(source, data)]
 
 

@@ -37,11 +37,11 @@ from pathlib import Path
 from typing import IO, Any, Callable, Iterable, Iterator, NamedTuple
 
 from .errors import CaseError
+from .list_items import RefusedItem, parse_cases
 from .reading import (
     decode,
     describe_os_error,
     display_name,
-    parse_document,
     parse_json_line,
     read_bytes,
 )
@@ -194,7 +194,7 @@ def _read_file(path: Path, progress: Callable[[int], None] | None) -> Iterator[E
         return
     if suffix not in (".jsonl", ".csv"):
         try:
-            data = parse_document(decode(read_bytes(path), name), name, suffix)
+            data = parse_cases(decode(read_bytes(path), name), name, suffix)  # a refused item is its own record
         except CaseError as error:
             # The record's source is the file; the line, when known, goes with the problem.
             where = error.source or name
@@ -291,7 +291,10 @@ def _document_entries(data: Any, name: str) -> Iterator[Entry]:
         yield Entry(name, ERROR, "the file is empty")
     elif isinstance(data, list):
         for number, item in enumerate(data, start=1):
-            yield Entry(f"{name}:{number}", CASE, item)
+            if isinstance(item, RefusedItem):
+                yield Entry(f"{name}:{number}", ERROR, item.problem)
+            else:
+                yield Entry(f"{name}:{number}", CASE, item)
     else:
         yield Entry(name, CASE, data)
 

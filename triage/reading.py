@@ -122,18 +122,23 @@ def parse_document(text: str, source: str, suffix: str = "") -> Any:
     return parse_yaml(text, source)
 
 
-def read_document(path: str | os.PathLike, stdin: IO[bytes] | None = None) -> tuple[Any, str]:
-    """Read and parse one JSON or YAML file (``-`` is standard input); return (data, source name)."""
+def read_document(path: str | os.PathLike, stdin: IO[bytes] | None = None, parse=None) -> tuple[Any, str]:
+    """Read and parse one JSON or YAML file (``-`` is standard input); return (data, source name).
+
+    ``parse`` is :func:`parse_document` unless given (``triage.list_items.parse_cases``
+    for a list of cases, read item by item when one is refused).
+    """
+    parse = parse or parse_document
     if str(path) == "-":
         import sys
 
         handle = stdin if stdin is not None else sys.stdin.buffer if sys.stdin is not None else None
         if handle is None:
             raise CaseError(["standard input is closed"], "<stdin>")
-        return parse_document(decode(read_stream(handle, "<stdin>"), "<stdin>"), "<stdin>"), "<stdin>"
+        return parse(decode(read_stream(handle, "<stdin>"), "<stdin>"), "<stdin>"), "<stdin>"
     source = display_name(path)
     suffix = os.path.splitext(str(path))[1].lower()
-    return parse_document(decode(read_bytes(path), source), source, suffix), source
+    return parse(decode(read_bytes(path), source), source, suffix), source
 
 
 # ---------------------------------------------------------------------------

@@ -15,7 +15,8 @@ from typing import IO, Callable, Iterator
 
 from .errors import CaseError
 from .inputs import ERROR, Entry, _document_entries, _line_entries
-from .reading import decode, max_input_bytes, parse_document, parse_json_line
+from .list_items import parse_cases
+from .reading import decode, max_input_bytes, parse_json_line
 from .rows import lines
 
 
@@ -52,7 +53,7 @@ def read_stdin(handle: IO[bytes], progress: Callable[[int], None] | None = None)
         else:  # all of standard input is held, within the size limit
             text = b"".join(line for _, line in held)
             try:
-                data = parse_document(decode(text, name), name, ".json")
+                data = parse_cases(decode(text, name), name, ".json")  # a refused item is its own record
             except CaseError as error:
                 # A first line that is JSON on its own (refused for a repeated key, say) is a JSON
                 # line with its own error; otherwise the input may be meant as one document.
