@@ -234,6 +234,9 @@ def test_period_like_pains_in_the_first_trimester_are_not_preterm_labour(engine)
         del case[unknown]
         assert level(engine, **case) is Urgency.URGENT, unknown
     assert level(engine, weeks_pregnant=9, regular_tightenings=True, fainted_or_collapsed=True) is Urgency.EMERGENCY
+    # Severe pains that come and go are severe too (hostile trial 3): A&E, not tomorrow's GP.
+    assert level(engine, weeks_pregnant=9, regular_tightenings=True, pain_severity=8, **ruled_out) is Urgency.URGENT
+    assert level(engine, weeks_pregnant=9, regular_tightenings=True, pain_severity=7, **ruled_out) is Urgency.WITHIN_24H
     # From 14 weeks, or with the stage unknown, it is preterm labour as before.
     for stage in ({"weeks_pregnant": 14}, {"trimester": 2}, {}):
         later = engine.assess({"regular_tightenings": True, **stage, **ruled_out})
