@@ -147,6 +147,12 @@ def test_vignettes_and_case_files_refuse_duplicate_keys_too(tmp_path):
     assert result.exit_code == 1 and "field 'expected_urgency': given more than once" in result.output
     against = CliRunner().invoke(main, ["audit", str(vignette), "--against", str(triage.load_knowledge_base().path)])
     assert against.exit_code == 1 and "given more than once" in against.output
+    # A bad JSONL line is named as such too, never "a case must be a mapping, not CaseError".
+    lines = tmp_path / "c.jsonl"
+    lines.write_text('{"leg_cramps": true}\n{"fever": true, "fever": false}\n')
+    against = CliRunner().invoke(main, ["audit", str(lines), "--against", str(triage.load_knowledge_base().path)])
+    assert against.exit_code == 1 and f"{lines}:2" in against.output and "given more than once" in against.output
+    assert "not CaseError" not in against.output
 
 
 def test_new_code_or_libraries_mean_a_new_cache_entry(kb, monkeypatch):

@@ -123,7 +123,9 @@ def read_records(paths: Iterable[str | os.PathLike], kb: KnowledgeBase) -> list[
             problems.append(str(error))
             continue
         for source, item in found:
-            if isinstance(item, dict) and "expected_urgency" in item:
+            if isinstance(item, CaseError):  # a bad JSONL line, or a refused item of a list: named, never a case
+                problems.append(str(item))
+            elif isinstance(item, dict) and "expected_urgency" in item:
                 try:
                     vignette = _vignette(item, source, kb.question_by_id)
                 except CaseError as error:
