@@ -297,3 +297,46 @@ def test_an_element_of_the_response_is_named_as_an_element_not_as_a_linkid(serve
     issues = refused(server, {**START, "fever": True}, "not an element of a FHIR QuestionnaireResponse",
                      "QuestionnaireResponse.fever")
     assert not any("where(linkId='fever')" in e for issue in issues for e in issue.get("expression", []))
+
+
+@pytest.mark.parametrize("element, expression", [
+    ({"subject": "Patient/1"}, "QuestionnaireResponse.subject"),
+    ({"subject": {"reference": 5}}, "QuestionnaireResponse.subject.reference"),
+    ({"id": {}}, "QuestionnaireResponse.id"), ({"id": "a b"}, "QuestionnaireResponse.id"),
+    ({"identifier": "x"}, "QuestionnaireResponse.identifier"),
+    ({"status": 5}, "QuestionnaireResponse.status"), ({"status": "bogus"}, "QuestionnaireResponse.status"),
+    ({"meta": "x"}, "QuestionnaireResponse.meta"), ({"extension": "x"}, "QuestionnaireResponse.extension"),
+    ({"basedOn": 5}, "QuestionnaireResponse.basedOn"),
+    ({"authored": "2026-13-45T99:99:99Z"}, "QuestionnaireResponse.authored"),
+    ({"authored": "2026-02-29T10:00:00Z"}, "QuestionnaireResponse.authored"),
+    ({"authored": "2026-05-01T10:00:00+25:00"}, "QuestionnaireResponse.authored"),
+])
+def test_an_element_of_the_wrong_fhir_type_is_422_naming_it_never_echoed_back(server, element, expression):
+    # hostile trial 3 (9): these came back in a 200, as sent
+    answered = started(server, [{"linkId": "breathless_or_chest_pain", "answer": [{"valueBoolean": False}]}])
+    issues = bad(server, {**answered, **element})
+    assert [expression] in [issue.get("expression") for issue in issues], issues
+
+
+@pytest.mark.parametrize("authored", ["2026", "2026-05", "2026-05-01", "2026-06-30T23:59:60Z", "2026-05-01T10:00:00+14:00"])
+def test_a_valid_partial_or_leap_second_authored_is_kept(server, authored):
+    reply = httpx.post(server.url + NEXT, json={**START, "authored": authored})
+    assert reply.status_code == 200 and reply.json()["authored"] == authored, reply.text
+
+
+def test_an_answer_marked_unknown_is_refused_by_next_question_and_cds(server, kb, engine):
+    # hostile trial 3 (10): a data-absent-reason answer was read as its value: unknown read as "no"
+    marked = {"valueBoolean": False, "extension": [{"url": "http://hl7.org/fhir/StructureDefinition/data-absent-reason",
+                                                   "valueCode": "unknown"}]}
+    issues = bad(server, started(server, [{"linkId": "breathless_or_chest_pain", "answer": [marked]}]))
+    assert any("leave the answer out" in i["diagnostics"] for i in issues), issues
+    assert ["QuestionnaireResponse.item.where(linkId='breathless_or_chest_pain')"] in [i.get("expression") for i in issues]
+    resource = {"resourceType": "QuestionnaireResponse", "status": "completed", "subject": {"reference": "Patient/p1"},
+                "item": [{"linkId": "breathless_or_chest_pain", "answer": [marked]}]}
+    call = {"hook": "patient-view", "hookInstance": "1", "context": {"userId": "Practitioner/1", "patientId": "p1"},
+            "prefetch": {"questionnaireResponse": resource}}
+    reply = httpx.post(server.url + "/cds-services/pregnancy-pain-triage", json=call)
+    assert reply.status_code == 412 and "leave the answer out" in reply.text
+    reply = httpx.post(server.url + "/assess", json=resource)
+    assert reply.status_code == 422 and "leave the answer out" in reply.text
+

@@ -20,7 +20,9 @@ FHIR_JSON = "application/fhir+json"
 # CaseError problems read "field 'x': ..." (cases) or "linkId 'x': ..." (FHIR responses).
 _NAMED = re.compile(r"^(?:field|linkId) '([^']+)'")
 # ... and a QuestionnaireResponse's own elements ("questionnaire: ...", "field 'x': not an element of a FHIR ...").
-_ELEMENT = re.compile(r"^(?:field '([^']+)': not an element of a FHIR QuestionnaireResponse|(questionnaire|contained|status)\b)")
+_ELEMENT = re.compile(r"^(?:field '([^']+)': not an element of a FHIR QuestionnaireResponse|"
+                      r"(questionnaire|contained|status|id|meta|text|identifier|implicitRules|language|extension|"
+                      r"basedOn|partOf|authored|(?:subject|encounter|author|source)(?:\.reference)?)\b)")
 _FHIR_CODES = {400: "structure", 404: "not-found", 412: "required", 413: "too-long", 422: "invalid"}
 # A problem quotes the value it is about: a long value is cut, and a body with
 # thousands of problems gets the first ones and a count.
