@@ -340,3 +340,58 @@ def test_an_answer_marked_unknown_is_refused_by_next_question_and_cds(server, kb
     reply = httpx.post(server.url + "/assess", json=resource)
     assert reply.status_code == 422 and "leave the answer out" in reply.text
 
+
+# --------------------------------------------------------------------------- bad bodies on every endpoint
+ENDPOINTS = ["/assess", "/interview", NEXT, "/cds-services/pregnancy-pain-triage"]
+
+
+def problem_texts(response):
+    body = response.json()
+    if body.get("resourceType") == "OperationOutcome":
+        return [issue["diagnostics"] for issue in body["issue"]]
+    return [problem["message"] for problem in body["problems"]]
+
+
+@pytest.mark.parametrize("path", ENDPOINTS)
+def test_bad_json_names_its_line_and_column_on_every_endpoint(server, path):
+    # hostile trial 3 (8): only /assess said where; the others said "Expecting value" alone
+    response = httpx.post(server.url + path, content=b'{\n "a": 1,\n "b": [\n   ,\n}',
+                          headers={"content-type": "application/json"})
+    assert response.status_code == 400, response.text
+    assert any("line 4, column 4" in text for text in problem_texts(response)), response.text
+
+
+@pytest.mark.parametrize("path", ENDPOINTS)
+def test_a_body_in_utf16_is_named_a_body_not_a_file(server, path):
+    response = httpx.post(server.url + path, content='{"answers": {}}'.encode("utf-16"),
+                          headers={"content-type": "application/json"})
+    assert response.status_code == 400, response.text
+    texts = problem_texts(response)
+    assert any("UTF-16" in text for text in texts) and not any("file" in text for text in texts), texts
+
+
+@pytest.mark.parametrize("path", [NEXT, "/cds-services/pregnancy-pain-triage"])
+def test_a_repeated_key_on_a_fhir_endpoint_names_no_linkid_it_is_not(server, path):
+    # hostile trial 3 (8): the expression read QuestionnaireResponse.item.where(linkId='b') for a key "b"
+    response = httpx.post(server.url + path, content=b'{"resourceType": "QuestionnaireResponse", "b": 1, "b": 2}',
+                          headers={"content-type": "application/fhir+json"})
+    assert response.status_code == 422, response.text
+    [issue] = response.json()["issue"]
+    assert issue["diagnostics"].startswith("b: given twice") and "expression" not in issue, issue
+
+
+@pytest.mark.parametrize("details", ["yes", 1, 0, "true", None])
+def test_interview_details_must_be_a_boolean(server, details):
+    # hostile trial 3 (11b): "yes" and 1 were taken as true
+    response = httpx.post(server.url + "/interview", json={"answers": {}, "details": details})
+    assert response.status_code == 422, response.text
+    assert "details" in [problem["field"] for problem in response.json()["problems"]]
+
+
+@pytest.mark.parametrize("query", ["format=fhir&format=json", "format=json&format=fhir", "format=json&format=json"])
+def test_a_query_parameter_given_twice_is_refused_naming_it(server, query):
+    # hostile trial 3 (11b): the last value was taken: ?format=fhir&format=json answered JSON
+    response = httpx.post(f"{server.url}/assess?{query}", json={"leg_cramps": True})
+    assert response.status_code == 422, response.text
+    assert "format: query parameter given 2 times" in response.text
+    assert httpx.post(f"{server.url}/assess?format=json", json={"leg_cramps": True}).status_code == 200

@@ -103,7 +103,7 @@ def _handle_errors(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request, error: RequestValidationError):
-        return response(from_validation_errors(error.errors(), fhir=_is_fhir(request)))
+        return response(from_validation_errors(error.errors(), fhir=_is_fhir(request), body=error.body))
 
     @app.exception_handler(CaseError)
     async def invalid_case(request, error: CaseError):

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 
 from starlette.responses import Response
 
-from ..errors import CaseError
+from ..errors import CaseError, RepeatedKeyError
+from ..reading import parse_json
 
 FHIR_JSON = "application/fhir+json"
 
@@ -75,13 +76,61 @@ def from_case_error(error: CaseError, fhir: bool = False, status: int = 422) -> 
     return RequestProblem(status, "invalid answers", problems, fhir)
 
 
-def from_validation_errors(errors, fhir: bool = False) -> RequestProblem:
-    """pydantic or FastAPI validation errors: 400 for a body that is not JSON, else 422."""
+BODY = "the body"  # how messages name what was read: a request has a body, not a file
+
+
+def unreadable_body(error: CaseError, fhir: bool = False) -> RequestProblem:
+    """A body the strict JSON reader refused: 422 for a key given twice, else 400 naming the place."""
+    if isinstance(error, RepeatedKeyError):
+        # The key is a JSON member name, never a linkId, and its path is not known: an
+        # OperationOutcome names no expression rather than a wrong one.
+        return RequestProblem(422, "invalid request", [Problem(
+            f"{error.key}: given twice in one object{_line(error)}; send each key once",
+            None if fhir else error.key or None)], fhir)
+    return RequestProblem(400, "the body is not valid JSON", [
+        Problem(_about_the_body(problem) + _line(error)) for problem in error.problems], fhir)
+
+
+def _about_the_body(problem: str) -> str:
+    # The reader words its problems for files; a request has a body.
+    problem = problem.replace("the file is", "the body is").replace("save it as", "send it as")
+    problem = problem.replace("cannot read file: ", "")
+    return problem if problem.startswith("not valid JSON") else f"not valid JSON: {problem}"
+
+
+def _line(error: CaseError) -> str:
+    """`` (line N)`` when the reader placed the problem on a line of a body of several; else nothing."""
+    _, found, line = (error.source or "").rpartition(", line ")
+    return f" (line {line})" if found and line.isdigit() else ""
+
+
+def refuse_repeated_query(request) -> None:
+    """A query parameter given twice is refused naming it: frameworks keep one, silently."""
+    if b"&" in request.scope.get("query_string", b""):  # the common case (none or one) costs nothing more
+        params = request.query_params
+        repeated = sorted({key for key in params.keys() if len(params.getlist(key)) > 1})
+        if repeated:
+            raise RequestProblem(422, "invalid request", [
+                Problem(f"{name}: query parameter given {len(params.getlist(name))} times; give it once", name)
+                for name in repeated], "fhir" in params.getlist("format"))
+
+
+def from_validation_errors(errors, fhir: bool = False, body=None) -> RequestProblem:
+    """pydantic or FastAPI validation errors: 400 for a body that is not JSON, else 422.
+
+    ``body`` is the text FastAPI could not parse: read again by the strict reader, it
+    gives the same line and column as every other endpoint.
+    """
     problems = []
     status = 422
     for item in errors:
         loc = [str(part) for part in item.get("loc", ()) if part != "body"]
         if item.get("type") == "json_invalid":
+            if isinstance(body, str):
+                try:
+                    parse_json(body, BODY)
+                except CaseError as error:
+                    return unreadable_body(error, fhir)
             status = 400
             reason = (item.get("ctx") or {}).get("error", "")
             problems.append(Problem(f"the body is not valid JSON{': ' + str(reason) if reason else ''}"))
