@@ -390,3 +390,14 @@ def test_a_search_with_nothing_found_and_an_informational_outcome_gives_no_card(
     bundle = {"resourceType": "Bundle", "type": "searchset", "total": 0, "entry": [{"resource": outcome}]}
     response = call(server, hook_request(bundle))
     assert response.status_code == 200 and response.json() == {"cards": []}
+
+
+@pytest.mark.parametrize("element", [{"id": {}}, {"identifier": "x"}, {"meta": "x"}, {"extension": "x"}, {"basedOn": 5},
+                                     {"authored": "2026-02-29T10:00:00Z"}, {"subject": {"reference": "Patient/p1",
+                                                                                        "display": 5}} | {"encounter": 5}])
+def test_a_prefetched_response_with_an_element_of_the_wrong_fhir_type_is_412_naming_it(server, kb, engine, element):
+    # hostile trial 3 (9): the same reader as $next-question and /assess, so the same refusal
+    resource = {**response_for(kb, engine, {"breathless_or_chest_pain": True}), **element}
+    name = next(iter(element)) if len(element) == 1 else "encounter"
+    issues = refused(server, resource, f"{name}: ")
+    assert [f"QuestionnaireResponse.{name}"] in [issue.get("expression") for issue in issues], issues
