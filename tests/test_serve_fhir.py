@@ -362,12 +362,15 @@ def test_bad_json_names_its_line_and_column_on_every_endpoint(server, path):
 
 
 @pytest.mark.parametrize("path", ENDPOINTS)
-def test_a_body_in_utf16_is_named_a_body_not_a_file(server, path):
-    response = httpx.post(server.url + path, content='{"answers": {}}'.encode("utf-16"),
-                          headers={"content-type": "application/json"})
+@pytest.mark.parametrize("content, expected", [('{"answers": {}}'.encode("utf-16"), "the body is UTF-16"),
+                                               (b'{"answers":\n "\xff"}', "not UTF-8 text (line 2, byte 0xff)"),
+                                               (b"", "Expecting value")])
+def test_a_body_that_does_not_read_is_named_a_body_not_a_file_on_every_endpoint(server, path, content, expected):
+    # hostile trial 3 (8): "the file is UTF-16"; FastAPI's "There was an error parsing the body" named nothing
+    response = httpx.post(server.url + path, content=content, headers={"content-type": "application/json"})
     assert response.status_code == 400, response.text
     texts = problem_texts(response)
-    assert any("UTF-16" in text for text in texts) and not any("file" in text for text in texts), texts
+    assert any(expected in text for text in texts) and not any("file" in text for text in texts), texts
 
 
 @pytest.mark.parametrize("path", [NEXT, "/cds-services/pregnancy-pain-triage"])
@@ -394,4 +397,7 @@ def test_a_query_parameter_given_twice_is_refused_naming_it(server, query):
     response = httpx.post(f"{server.url}/assess?{query}", json={"leg_cramps": True})
     assert response.status_code == 422, response.text
     assert "format: query parameter given 2 times" in response.text
+    if "fhir" in query:  # an OperationOutcome: a parameter is no linkId
+        [issue] = response.json()["issue"]
+        assert "expression" not in issue, issue
     assert httpx.post(f"{server.url}/assess?format=json", json={"leg_cramps": True}).status_code == 200

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from starlette.responses import Response
 
 from ..errors import CaseError, RepeatedKeyError
-from ..reading import parse_json
+from ..reading import decode, parse_json
 
 FHIR_JSON = "application/fhir+json"
 
@@ -111,26 +111,32 @@ def refuse_repeated_query(request) -> None:
         repeated = sorted({key for key in params.keys() if len(params.getlist(key)) > 1})
         if repeated:
             raise RequestProblem(422, "invalid request", [
-                Problem(f"{name}: query parameter given {len(params.getlist(name))} times; give it once", name)
+                # a parameter is no linkId: an OperationOutcome names it in the message only
+                Problem(f"{name}: query parameter given {len(params.getlist(name))} times; give it once",
+                        None if "fhir" in params.getlist("format") else name)
                 for name in repeated], "fhir" in params.getlist("format"))
 
 
-def from_validation_errors(errors, fhir: bool = False, body=None) -> RequestProblem:
-    """pydantic or FastAPI validation errors: 400 for a body that is not JSON, else 422.
+async def body_problem(request, fhir: bool = False) -> RequestProblem | None:
+    """What the strict reader finds wrong with the request's body (an empty one too), or None.
 
-    ``body`` is the text FastAPI could not parse: read again by the strict reader, it
-    gives the same line and column as every other endpoint.
+    FastAPI parses a declared body itself, and its errors name no place ("There was an
+    error parsing the body"); read again here, a refused body is named as /assess names it.
     """
+    try:
+        parse_json(decode(await request.body(), BODY), BODY)
+    except CaseError as error:
+        return unreadable_body(error, fhir)
+    return None
+
+
+def from_validation_errors(errors, fhir: bool = False) -> RequestProblem:
+    """pydantic or FastAPI validation errors: 400 for a body that is not JSON, else 422."""
     problems = []
     status = 422
     for item in errors:
         loc = [str(part) for part in item.get("loc", ()) if part != "body"]
         if item.get("type") == "json_invalid":
-            if isinstance(body, str):
-                try:
-                    parse_json(body, BODY)
-                except CaseError as error:
-                    return unreadable_body(error, fhir)
             status = 400
             reason = (item.get("ctx") or {}).get("error", "")
             problems.append(Problem(f"the body is not valid JSON{': ' + str(reason) if reason else ''}"))
