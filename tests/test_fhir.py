@@ -787,6 +787,14 @@ UNKNOWN_ANSWERS = [
 ]
 
 
+def test_an_item_marked_unknown_beside_its_answer_is_refused():
+    response = {"resourceType": "QuestionnaireResponse", "item": [{
+        "linkId": "breathless_or_chest_pain", "extension": [{"url": DAR, "valueCode": "unknown"}],
+        "answer": [{"valueBoolean": False}]}]}
+    with pytest.raises(triage.CaseError, match="'breathless_or_chest_pain': the item carries a data-absent-reason"):
+        triage.assess(response)
+
+
 @pytest.mark.parametrize("answer", UNKNOWN_ANSWERS)
 def test_an_answer_marked_unknown_is_refused_never_read_as_its_value(tmp_path, answer):
     # hostile trial 3 (10): {"valueBoolean": false} marked data-absent-reason "unknown" was read as "no"

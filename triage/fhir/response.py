@@ -204,6 +204,9 @@ class _ResponseReader:
                 self.problems.append(f"linkId {linkid!r}: the question appears more than once")
             elif len(answers) > 1:
                 self.problems.append(f"linkId {linkid!r}: {len(answers)} answers, but the question takes one")
+            elif answers and _has_data_absent_reason(item):
+                self.problems.append(f"linkId {linkid!r}: the item carries a data-absent-reason beside its answer, so "
+                                     "the answer cannot be read as given; for \"don't know\" leave the answer out")
             elif answers:
                 value = self.answer_value(question, answers[0])
                 if value is not None:
@@ -250,14 +253,16 @@ class _ResponseReader:
 DATA_ABSENT_REASON = "http://hl7.org/fhir/StructureDefinition/data-absent-reason"
 
 
+def _has_data_absent_reason(element: Mapping) -> bool:
+    extensions = element.get("extension")
+    return isinstance(extensions, list) and any(isinstance(e, Mapping) and e.get("url") == DATA_ABSENT_REASON
+                                                for e in extensions)
+
+
 def _marked_absent(answer: Mapping) -> bool:
     """Whether an answer says its value is absent or qualified: a data-absent-reason on it, or any
     extension on its value (``_valueBoolean``), which triage does not understand."""
-    extensions = answer.get("extension")
-    if isinstance(extensions, list) and any(isinstance(e, Mapping) and e.get("url") == DATA_ABSENT_REASON
-                                            for e in extensions):
-        return True
-    return any(isinstance(key, str) and key.startswith("_value") for key in answer)
+    return _has_data_absent_reason(answer) or any(isinstance(key, str) and key.startswith("_value") for key in answer)
 
 
 def questionnaire_response(case: CaseBase, kb: KnowledgeBase, resource_id: str | None = None) -> dict:
