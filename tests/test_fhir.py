@@ -776,3 +776,78 @@ def test_answers_that_would_be_ignored_or_changed_by_a_modifier_are_refused(resp
     # hostile trial (issue 10): a contained response's answers and unknown modifiers were ignored
     with pytest.raises(triage.CaseError, match=expected):
         triage.assess(response)
+
+
+DAR = "http://hl7.org/fhir/StructureDefinition/data-absent-reason"
+UNKNOWN_ANSWERS = [
+    {"valueBoolean": False, "extension": [{"url": DAR, "valueCode": "unknown"}]},
+    {"valueBoolean": False, "_valueBoolean": {"extension": [{"url": DAR, "valueCode": "asked-declined"}]}},
+    {"_valueBoolean": {"extension": [{"url": DAR, "valueCode": "asked-unknown"}]}},
+    {"valueBoolean": False, "_valueBoolean": {"id": "v1"}},
+]
+
+
+def test_an_item_marked_unknown_beside_its_answer_is_refused():
+    response = {"resourceType": "QuestionnaireResponse", "item": [{
+        "linkId": "breathless_or_chest_pain", "extension": [{"url": DAR, "valueCode": "unknown"}],
+        "answer": [{"valueBoolean": False}]}]}
+    with pytest.raises(triage.CaseError, match="'breathless_or_chest_pain': the item carries a data-absent-reason"):
+        triage.assess(response)
+
+
+@pytest.mark.parametrize("answer", UNKNOWN_ANSWERS)
+def test_an_answer_marked_unknown_is_refused_never_read_as_its_value(tmp_path, answer):
+    # hostile trial 3 (10): {"valueBoolean": false} marked data-absent-reason "unknown" was read as "no"
+    response = {"resourceType": "QuestionnaireResponse", "status": "completed",
+                "item": [{"linkId": "breathless_or_chest_pain", "answer": [answer]}]}
+    expected = "linkId 'breathless_or_chest_pain': the answer carries a data-absent-reason"
+    with pytest.raises(triage.CaseError, match=expected) as error:
+        triage.assess(response)
+    assert "leave the answer out" in str(error.value)
+    (tmp_path / "r.json").write_text(json.dumps(response))
+    result = CliRunner().invoke(main, ["assess", str(tmp_path / "r.json")])
+    assert result.exit_code != 0 and "data-absent-reason" in result.output
+    code, [record] = batch_records("--workers", "1", tmp_path / "r.json")
+    assert code == 1 and "leave the answer out" in record["error"]
+
+
+WRONG_ELEMENTS = [
+    ({"subject": "Patient/1"}, "subject: must be a Reference (an object), not a string"),
+    ({"subject": {"reference": 5}}, "subject.reference: must be a string, not a number"),
+    ({"id": {}}, "id: must be a FHIR id (a string), not an object"),
+    ({"id": "has space"}, "id: must be a FHIR id"),
+    ({"identifier": "x"}, "identifier: must be an object, not a string"),
+    ({"status": 5}, "status: must be a code (a string), not a number"),
+    ({"status": "bogus"}, "status: must be one of in-progress, completed"),
+    ({"meta": "x"}, "meta: must be an object"),
+    ({"extension": "x"}, "extension: must be a list of objects"),
+    ({"extension": [{"valueBoolean": True}]}, "extension: each extension needs a url"),
+    ({"basedOn": 5}, "basedOn: must be a list of objects"),
+    ({"questionnaire": 5}, "questionnaire: must be a string"),
+    ({"authored": "2026-13-45T99:99:99Z"}, "authored: '2026-13-45T99:99:99Z' is not a dateTime: there is no month 13"),
+    ({"authored": "2026-02-29"}, "authored: '2026-02-29' is not a dateTime: 2026-02 has no day 29"),
+    ({"authored": "2026-05-01T10:00:00"}, "authored: '2026-05-01T10:00:00' is not a dateTime"),
+    ({"authored": 2026}, "authored: must be a dateTime (a string)"),
+]
+
+
+@pytest.mark.parametrize("element, expected", WRONG_ELEMENTS)
+def test_an_element_of_the_wrong_fhir_type_is_refused_naming_it(tmp_path, element, expected):
+    # hostile trial 3 (9): these were kept (and echoed back by $next-question)
+    response = {"resourceType": "QuestionnaireResponse", **element,
+                "item": [{"linkId": "leg_cramps", "answer": [{"valueBoolean": True}]}]}
+    with pytest.raises(triage.CaseError) as error:
+        triage.assess(response)
+    assert any(problem.startswith(expected) for problem in error.value.problems), error.value.problems
+    (tmp_path / "r.json").write_text(json.dumps(response))
+    code, [record] = batch_records("--workers", "1", tmp_path / "r.json")
+    assert code == 1 and expected in record["error"]
+
+
+@pytest.mark.parametrize("authored", ["2026", "2026-05", "2026-05-01", "2026-05-01T10:00:00Z", "2026-06-30T23:59:60Z",
+                                      "2026-05-01T10:00:00.123456789+14:00", "2024-02-29T00:00:00-05:00"])
+def test_every_valid_fhir_date_time_is_kept_valid(authored):
+    response = {"resourceType": "QuestionnaireResponse", "status": "completed", "authored": authored,
+                "item": [{"linkId": "leg_cramps", "answer": [{"valueBoolean": True}]}]}
+    assert triage.assess(response).urgency == triage.assess({"leg_cramps": True}).urgency
+    assert fhir.date_time_problem(authored) is None

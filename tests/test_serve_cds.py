@@ -216,11 +216,11 @@ def urgent_response(kb, engine):
     (lambda r: {"resourceType": "Bundle", "type": "searchset", "entry": {"resource": r}}, "entry: must be a list of entries"),
     (lambda r: {"resourceType": "Bundle", "type": "searchset", "entry": 5}, "entry: must be a list of entries, not a number"),
     (lambda r: {"resourceType": "Bundle", "type": "searchset", "entry": "x"}, "entry: must be a list of entries, not a string"),
-    (lambda r: {"resourceType": "Bundle", "entry": [{"resource": bundle_of(r)}]}, "a Bundle inside the Bundle is not read"),
-    (lambda r: {"resourceType": "Bundle", "entry": [r]}, "entry[0]: an entry needs a resource"),
-    (lambda r: {"resourceType": "Bundle", "entry": [{"resource": r}, 5]}, "entry[1]: an entry needs a resource"),
-    (lambda r: {"resourceType": "Bundle", "entry": [{"resource": [r]}]}, "its resource is a list"),
-    (lambda r: {"resourceType": "Bundle", "entry": [{"resource": {k: v for k, v in r.items() if k != "resourceType"}}]},
+    (lambda r: {"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": bundle_of(r)}]}, "a Bundle inside the Bundle is not read"),
+    (lambda r: {"resourceType": "Bundle", "type": "searchset", "entry": [r]}, "entry[0]: an entry needs a resource"),
+    (lambda r: {"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": r}, 5]}, "entry[1]: an entry needs a resource"),
+    (lambda r: {"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": [r]}]}, "its resource is a list"),
+    (lambda r: {"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": {k: v for k, v in r.items() if k != "resourceType"}}]},
      "has no resourceType"),
 ], ids=["entry-object", "entry-number", "entry-string", "nested-bundle", "entry-is-the-response", "entry-number-item",
         "resource-list", "resource-without-type"])
@@ -292,3 +292,112 @@ def test_an_absolute_subject_must_be_the_patient_on_this_call_s_fhir_server(serv
         refused = call(server, hook_request(resource, **changes))
         assert refused.status_code == 412, refused.text
         assert "not Patient/p1 on this call's fhirServer" in refused.json()["issue"][0]["diagnostics"]
+
+
+@pytest.mark.parametrize("authored", ["2026-02-29T10:00:00Z", "2026-02-01T24:00:00Z", "2026-06-30T12:00:00+25:00",
+                                      "0000-01-01T00:00:00Z", "2026-13-45T99:99:99Z", "9999-12-31T23:59:59-23:59",
+                                      "0001-01-01T00:00:00+14:01"])
+def test_an_authored_that_names_no_real_instant_is_412_naming_it_never_500_nor_the_latest(server, kb, engine, authored):
+    # hostile trial 3 (1, 6): datetime raised on these (500), and an offset of -23:59 sorted as the latest
+    calm = {**response_for(kb, engine, {"leg_cramps": True, "night_cramps": True}), "authored": authored}
+    breathless = {**response_for(kb, engine, {"breathless_or_chest_pain": True}), "authored": "2026-06-01T10:00:00Z"}
+    for entries in ([calm, breathless], [breathless, calm]):
+        issues = refused(server, bundle_of(*entries), "cannot tell which is the latest")
+        number = entries.index(calm)
+        assert issues[0]["expression"] == [f"prefetch.questionnaireResponse.entry[{number}].resource.authored"]
+
+
+def test_a_leap_second_is_an_instant_after_the_59th_second_and_before_the_next_minute(server, kb, engine):
+    calm = response_for(kb, engine, {"leg_cramps": True, "night_cramps": True})
+    breathless = response_for(kb, engine, {"breathless_or_chest_pain": True})
+    for older, newer in (("2026-06-30T23:59:59.999Z", "2026-06-30T23:59:60Z"),
+                         ("2026-06-30T23:59:60.5Z", "2026-07-01T00:00:00Z"),
+                         ("0001-01-01T00:00:00+14:00", "0001-01-01T00:00:00Z")):
+        for entries in ([{**calm, "authored": older}, {**breathless, "authored": newer}],
+                        [{**breathless, "authored": newer}, {**calm, "authored": older}]):
+            response = call(server, hook_request(bundle_of(*entries)))
+            assert response.status_code == 200, response.text
+            assert "emergency" in response.json()["cards"][0]["summary"]
+
+
+@pytest.mark.parametrize("reference", ["//evil.example/Patient/p1", "evil/Patient/p1", "Patient?identifier=x/Patient/p1",
+                                       "Patient/p1?x=1", "Patient/p1#x", "https://ehr.example/fhir/evil/Patient/p1",
+                                       "https://ehr.example/fhir//Patient/p1", "HTTPS://ehr.example/fhir/Patient/p1",
+                                       "urn:uuid:Patient/p1", "Patient/p1/_history", "Patient/p1/x"])
+def test_a_subject_that_is_not_exactly_the_patient_in_context_is_412_saying_why(server, kb, engine, reference):
+    # hostile trial 3 (5): the last two path segments were compared, so these passed as Patient/p1
+    resource = response_for(kb, engine, {"breathless_or_chest_pain": True})
+    resource["subject"] = {"reference": reference}
+    response = call(server, hook_request(resource, fhirServer="https://ehr.example/fhir"))
+    assert response.status_code == 412, response.text
+    [issue] = response.json()["issue"]
+    assert "is not" in issue["diagnostics"] and issue["expression"] == ["prefetch.questionnaireResponse.subject.reference"]
+
+
+@pytest.mark.parametrize("reference", ["Patient/p1", "Patient/p1/_history/3", "https://ehr.example/fhir/Patient/p1",
+                                       "https://ehr.example/fhir/Patient/p1/_history/2"])
+def test_the_patient_in_context_is_accepted_relative_or_on_this_fhir_server(server, kb, engine, reference):
+    resource = response_for(kb, engine, {"breathless_or_chest_pain": True})
+    resource["subject"] = {"reference": reference}
+    response = call(server, hook_request(resource, fhirServer="https://ehr.example/fhir/"))
+    assert response.status_code == 200 and response.json()["cards"][0]["indicator"] == "critical", response.text
+
+
+def test_only_a_searchset_bundle_is_read(server, kb, engine):
+    # hostile trial 3 (6): a history Bundle's newer DELETE entry with self-care answers won over an emergency
+    breathless = {**response_for(kb, engine, {"breathless_or_chest_pain": True}), "authored": "2026-06-01T10:00:00Z"}
+    calm = {**response_for(kb, engine, {"leg_cramps": True, "night_cramps": True}), "authored": "2026-07-01T10:00:00Z"}
+    history = {"resourceType": "Bundle", "type": "history", "entry": [
+        {"resource": breathless, "request": {"method": "PUT", "url": "QuestionnaireResponse/1"}},
+        {"resource": calm, "request": {"method": "DELETE", "url": "QuestionnaireResponse/2"}}]}
+    for kind in ("history", "transaction", None):
+        issues = refused(server, {**history, "type": kind}, "is not read; send the searchset")
+        assert issues[0]["expression"] == ["prefetch.questionnaireResponse.type"]
+    # a searchset whose entry carries a request (a DELETE) is no search result
+    issues = refused(server, {**history, "type": "searchset"}, "a searchset entry has no request (this one is a PUT)")
+    assert issues[0]["expression"] == ["prefetch.questionnaireResponse.entry[0].request"]
+
+
+@pytest.mark.parametrize("mode, accepted", [("match", True), ("include", True), ("outcome", False), ("other", False),
+                                            (5, False)])
+def test_a_search_mode_other_than_match_or_include_is_412(server, kb, engine, mode, accepted):
+    breathless = response_for(kb, engine, {"breathless_or_chest_pain": True})
+    bundle = {"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": breathless, "search": {"mode": mode}}]}
+    response = call(server, hook_request(bundle))
+    if accepted:
+        assert response.status_code == 200 and response.json()["cards"][0]["indicator"] == "critical"
+    else:
+        assert response.status_code == 412 and "cannot be read safely" in response.text, response.text
+
+
+@pytest.mark.parametrize("bundle", [
+    {"total": 1},
+    {"total": 2, "entry": [{"resource": {"resourceType": "OperationOutcome", "issue": [
+        {"severity": "information", "code": "informational"}]}, "search": {"mode": "outcome"}}]},
+    {"entry": [{"resource": {"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "timeout"}]},
+                "search": {"mode": "outcome"}}]},
+    {"total": "1"}, {"total": -1}, {"total": True},
+], ids=["total-no-entry", "total-outcome-only", "error-outcome", "total-string", "total-negative", "total-boolean"])
+def test_a_search_that_matched_answers_the_bundle_does_not_hold_is_412_not_no_card(server, bundle):
+    # hostile trial 3 (6): total 1 with no entry gave 200 and no card: answers missing, said nothing
+    response = call(server, hook_request({"resourceType": "Bundle", "type": "searchset", **bundle}))
+    assert response.status_code == 412, response.text
+    OperationOutcome.model_validate(response.json())
+
+
+def test_a_search_with_nothing_found_and_an_informational_outcome_gives_no_card(server):
+    outcome = {"resourceType": "OperationOutcome", "issue": [{"severity": "information", "code": "informational"}]}
+    bundle = {"resourceType": "Bundle", "type": "searchset", "total": 0, "entry": [{"resource": outcome}]}
+    response = call(server, hook_request(bundle))
+    assert response.status_code == 200 and response.json() == {"cards": []}
+
+
+@pytest.mark.parametrize("element", [{"id": {}}, {"identifier": "x"}, {"meta": "x"}, {"extension": "x"}, {"basedOn": 5},
+                                     {"authored": "2026-02-29T10:00:00Z"}, {"subject": {"reference": "Patient/p1",
+                                                                                        "display": 5}} | {"encounter": 5}])
+def test_a_prefetched_response_with_an_element_of_the_wrong_fhir_type_is_412_naming_it(server, kb, engine, element):
+    # hostile trial 3 (9): the same reader as $next-question and /assess, so the same refusal
+    resource = {**response_for(kb, engine, {"breathless_or_chest_pain": True}), **element}
+    name = next(iter(element)) if len(element) == 1 else "encounter"
+    issues = refused(server, resource, f"{name}: ")
+    assert [f"QuestionnaireResponse.{name}"] in [issue.get("expression") for issue in issues], issues

@@ -297,3 +297,107 @@ def test_an_element_of_the_response_is_named_as_an_element_not_as_a_linkid(serve
     issues = refused(server, {**START, "fever": True}, "not an element of a FHIR QuestionnaireResponse",
                      "QuestionnaireResponse.fever")
     assert not any("where(linkId='fever')" in e for issue in issues for e in issue.get("expression", []))
+
+
+@pytest.mark.parametrize("element, expression", [
+    ({"subject": "Patient/1"}, "QuestionnaireResponse.subject"),
+    ({"subject": {"reference": 5}}, "QuestionnaireResponse.subject.reference"),
+    ({"id": {}}, "QuestionnaireResponse.id"), ({"id": "a b"}, "QuestionnaireResponse.id"),
+    ({"identifier": "x"}, "QuestionnaireResponse.identifier"),
+    ({"status": 5}, "QuestionnaireResponse.status"), ({"status": "bogus"}, "QuestionnaireResponse.status"),
+    ({"meta": "x"}, "QuestionnaireResponse.meta"), ({"extension": "x"}, "QuestionnaireResponse.extension"),
+    ({"basedOn": 5}, "QuestionnaireResponse.basedOn"),
+    ({"authored": "2026-13-45T99:99:99Z"}, "QuestionnaireResponse.authored"),
+    ({"authored": "2026-02-29T10:00:00Z"}, "QuestionnaireResponse.authored"),
+    ({"authored": "2026-05-01T10:00:00+25:00"}, "QuestionnaireResponse.authored"),
+])
+def test_an_element_of_the_wrong_fhir_type_is_422_naming_it_never_echoed_back(server, element, expression):
+    # hostile trial 3 (9): these came back in a 200, as sent
+    answered = started(server, [{"linkId": "breathless_or_chest_pain", "answer": [{"valueBoolean": False}]}])
+    issues = bad(server, {**answered, **element})
+    assert [expression] in [issue.get("expression") for issue in issues], issues
+
+
+@pytest.mark.parametrize("authored", ["2026", "2026-05", "2026-05-01", "2026-06-30T23:59:60Z", "2026-05-01T10:00:00+14:00"])
+def test_a_valid_partial_or_leap_second_authored_is_kept(server, authored):
+    reply = httpx.post(server.url + NEXT, json={**START, "authored": authored})
+    assert reply.status_code == 200 and reply.json()["authored"] == authored, reply.text
+
+
+def test_an_answer_marked_unknown_is_refused_by_next_question_and_cds(server, kb, engine):
+    # hostile trial 3 (10): a data-absent-reason answer was read as its value: unknown read as "no"
+    marked = {"valueBoolean": False, "extension": [{"url": "http://hl7.org/fhir/StructureDefinition/data-absent-reason",
+                                                   "valueCode": "unknown"}]}
+    issues = bad(server, started(server, [{"linkId": "breathless_or_chest_pain", "answer": [marked]}]))
+    assert any("leave the answer out" in i["diagnostics"] for i in issues), issues
+    assert ["QuestionnaireResponse.item.where(linkId='breathless_or_chest_pain')"] in [i.get("expression") for i in issues]
+    resource = {"resourceType": "QuestionnaireResponse", "status": "completed", "subject": {"reference": "Patient/p1"},
+                "item": [{"linkId": "breathless_or_chest_pain", "answer": [marked]}]}
+    call = {"hook": "patient-view", "hookInstance": "1", "context": {"userId": "Practitioner/1", "patientId": "p1"},
+            "prefetch": {"questionnaireResponse": resource}}
+    reply = httpx.post(server.url + "/cds-services/pregnancy-pain-triage", json=call)
+    assert reply.status_code == 412 and "leave the answer out" in reply.text
+    reply = httpx.post(server.url + "/assess", json=resource)
+    assert reply.status_code == 422 and "leave the answer out" in reply.text
+
+
+# --------------------------------------------------------------------------- bad bodies on every endpoint
+ENDPOINTS = ["/assess", "/interview", NEXT, "/cds-services/pregnancy-pain-triage"]
+
+
+def problem_texts(response):
+    body = response.json()
+    if body.get("resourceType") == "OperationOutcome":
+        return [issue["diagnostics"] for issue in body["issue"]]
+    return [problem["message"] for problem in body["problems"]]
+
+
+@pytest.mark.parametrize("path", ENDPOINTS)
+def test_bad_json_names_its_line_and_column_on_every_endpoint(server, path):
+    # hostile trial 3 (8): only /assess said where; the others said "Expecting value" alone
+    response = httpx.post(server.url + path, content=b'{\n "a": 1,\n "b": [\n   ,\n}',
+                          headers={"content-type": "application/json"})
+    assert response.status_code == 400, response.text
+    assert any("line 4, column 4" in text for text in problem_texts(response)), response.text
+
+
+@pytest.mark.parametrize("path", ENDPOINTS)
+@pytest.mark.parametrize("content, expected", [('{"answers": {}}'.encode("utf-16"), "the body is UTF-16"),
+                                               (b'{"answers":\n "\xff"}', "not UTF-8 text (line 2, byte 0xff)"),
+                                               (b"", "Expecting value")])
+def test_a_body_that_does_not_read_is_named_a_body_not_a_file_on_every_endpoint(server, path, content, expected):
+    # hostile trial 3 (8): "the file is UTF-16"; FastAPI's "There was an error parsing the body" named nothing
+    response = httpx.post(server.url + path, content=content, headers={"content-type": "application/json"})
+    assert response.status_code == 400, response.text
+    texts = problem_texts(response)
+    assert any(expected in text for text in texts) and not any("file" in text for text in texts), texts
+
+
+@pytest.mark.parametrize("path", [NEXT, "/cds-services/pregnancy-pain-triage"])
+def test_a_repeated_key_on_a_fhir_endpoint_names_no_linkid_it_is_not(server, path):
+    # hostile trial 3 (8): the expression read QuestionnaireResponse.item.where(linkId='b') for a key "b"
+    response = httpx.post(server.url + path, content=b'{"resourceType": "QuestionnaireResponse", "b": 1, "b": 2}',
+                          headers={"content-type": "application/fhir+json"})
+    assert response.status_code == 422, response.text
+    [issue] = response.json()["issue"]
+    assert issue["diagnostics"].startswith("b: given twice") and "expression" not in issue, issue
+
+
+@pytest.mark.parametrize("details", ["yes", 1, 0, "true", None])
+def test_interview_details_must_be_a_boolean(server, details):
+    # hostile trial 3 (11b): "yes" and 1 were taken as true
+    response = httpx.post(server.url + "/interview", json={"answers": {}, "details": details})
+    assert response.status_code == 422, response.text
+    assert "details" in [problem["field"] for problem in response.json()["problems"]]
+
+
+@pytest.mark.parametrize("query", ["format=fhir&format=json", "format=json&format=fhir", "format=json&format=json"])
+def test_a_query_parameter_given_twice_is_refused_naming_it(server, query):
+    # hostile trial 3 (11b): the last value was taken: ?format=fhir&format=json answered JSON
+    response = httpx.post(f"{server.url}/assess?{query}", json={"leg_cramps": True})
+    assert response.status_code == 422, response.text
+    assert "format: query parameter given 2 times" in response.text
+    if "fhir" in query:  # an OperationOutcome: a parameter is no linkId
+        [issue] = response.json()["issue"]
+        assert "expression" not in issue, issue
+    assert httpx.post(f"{server.url}/assess?format=json", json={"leg_cramps": True}).status_code == 200

@@ -53,6 +53,7 @@ from .common import (
     questionnaire_url,
     response_answer,
 )
+from .date_time import date_time_problem, instant
 from .enable_when import EnableWhen, enable_when
 from .enable_when import _flatten as _flatten  # private; tests/test_fhir.py checks it refuses unknown conditions
 from .questionnaire import VERIFIED_CODES, questionnaire
@@ -90,7 +91,9 @@ __all__ = [
     "answer_coding",
     "answer_system",
     "case_from_questionnaire_response",
+    "date_time_problem",
     "enable_when",
+    "instant",
     "is_fhir_resource",
     "qualitative_risk",
     "questionnaire",

@@ -12,6 +12,7 @@ from ..knowledge import KnowledgeBase
 from ..questions import Question
 from ..text import quoted
 from .common import _FHIR_ID, CASE_ID_SYSTEM, HELP_SUFFIX, questionnaire_url, response_answer
+from .date_time import date_time_problem
 
 
 def is_fhir_resource(data: Any) -> bool:
@@ -48,6 +49,7 @@ def case_from_questionnaire_response(resource: Mapping, kb: KnowledgeBase, sourc
 
     problems: list[str] = []
     _refuse_modifiers(resource, "QuestionnaireResponse", problems)
+    _check_element_types(resource, problems)
     contained = resource.get("contained")
     if contained is not None and not isinstance(contained, list):
         problems.append("contained: must be a list of resources")
@@ -55,6 +57,8 @@ def case_from_questionnaire_response(resource: Mapping, kb: KnowledgeBase, sourc
                                            for r in contained):
         # its answers would not be read: say so rather than assess without them
         problems.append("contained: a QuestionnaireResponse inside another is not read; send its answers as the response")
+    if problems:  # an element of the wrong type: say so before reading answers beside it
+        raise CaseError(problems, source, case_id if isinstance(resource.get("id"), str) else None)
     if resource.get("status") == "entered-in-error":
         problems.append("status is entered-in-error: these answers were withdrawn")
     canonical = resource.get("questionnaire")
@@ -91,6 +95,58 @@ _ITEM_ELEMENTS = {"id", "extension", "modifierExtension", "linkId", "definition"
 _ANSWER_ELEMENTS = {"id", "extension", "modifierExtension", "item"} | {
     "value" + kind for kind in ("Boolean", "Decimal", "Integer", "Date", "DateTime", "Time", "String", "Uri",
                                 "Attachment", "Coding", "Quantity", "Reference")}
+
+
+STATUSES = ("in-progress", "completed", "amended", "entered-in-error", "stopped")
+_REFERENCES = ("subject", "encounter", "author", "source")
+
+
+def _check_element_types(resource: Mapping, problems: list[str]) -> None:
+    """Each element of the response that is read or written back has its FHIR type.
+
+    An element of the wrong type is refused naming it, never kept or guessed at: the
+    server echoes these back, and ``subject`` says whose answers these are.
+    """
+    def wrong(name: str, expected: str) -> None:
+        problems.append(f"{name}: must be {expected}, not {_kind(resource[name])}")
+
+    if "id" in resource and not (isinstance(resource["id"], str) and _FHIR_ID.match(resource["id"])):
+        problems.append(f"id: must be a FHIR id (1 to 64 letters, digits, '-' or '.'), not {quoted(resource['id'])}"
+                        if isinstance(resource["id"], str) else f"id: must be a FHIR id (a string), not {_kind(resource['id'])}")
+    for name in ("meta", "text", "identifier"):
+        if name in resource and not isinstance(resource[name], Mapping):
+            wrong(name, "an object")
+    for name in ("implicitRules", "language", "questionnaire"):
+        if name in resource and not isinstance(resource[name], str):
+            wrong(name, "a string")
+    for name in ("extension", "basedOn", "partOf"):
+        if name in resource and not (isinstance(resource[name], list) and all(isinstance(e, Mapping) for e in resource[name])):
+            wrong(name, "a list of objects")
+    if isinstance(resource.get("extension"), list) and any(
+            isinstance(e, Mapping) and not isinstance(e.get("url"), str) for e in resource["extension"]):
+        problems.append("extension: each extension needs a url (a string)")
+    if "status" in resource and resource["status"] not in STATUSES:
+        problems.append(f"status: must be one of {', '.join(STATUSES)}, not {quoted(resource['status'], quotes=True)}"
+                        if isinstance(resource["status"], str) else f"status: must be a code (a string), not {_kind(resource['status'])}")
+    for name in _REFERENCES:
+        if name not in resource:
+            continue
+        if not isinstance(resource[name], Mapping):
+            wrong(name, "a Reference (an object)")
+        elif "reference" in resource[name] and not isinstance(resource[name]["reference"], str):
+            problems.append(f"{name}.reference: must be a string, not {_kind(resource[name]['reference'])}")
+    if "authored" in resource:
+        problem = date_time_problem(resource["authored"])
+        if problem:
+            problems.append(f"authored: {problem}")
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    return {str: "a string", list: "a list", type(None): "null"}.get(type(value), "an object")
 
 
 def _unknown_keys(mapping: Mapping, elements: set[str]) -> list:
@@ -148,6 +204,9 @@ class _ResponseReader:
                 self.problems.append(f"linkId {linkid!r}: the question appears more than once")
             elif len(answers) > 1:
                 self.problems.append(f"linkId {linkid!r}: {len(answers)} answers, but the question takes one")
+            elif answers and _has_data_absent_reason(item):
+                self.problems.append(f"linkId {linkid!r}: the item carries a data-absent-reason beside its answer, so "
+                                     "the answer cannot be read as given; for \"don't know\" leave the answer out")
             elif answers:
                 value = self.answer_value(question, answers[0])
                 if value is not None:
@@ -169,6 +228,11 @@ class _ResponseReader:
         """The typed value of one answer, or None after recording the problem."""
         linkid = question.id
         expected = "value" + question.fhir_value_type
+        if isinstance(answer, Mapping) and _marked_absent(answer):
+            # Unknown is never "no": {"valueBoolean": false} marked data-absent-reason is not false.
+            self.problems.append(f"linkId {linkid!r}: the answer carries a data-absent-reason or an extension on its "
+                                 "value, so its value cannot be read as given; for \"don't know\" leave the answer out")
+            return None
         keys = [key for key in answer if isinstance(key, str) and key.startswith("value")] if isinstance(answer, Mapping) else []
         if len(keys) != 1:
             self.problems.append(f"linkId {linkid!r}: an answer needs exactly one value[x]; expected {expected}")
@@ -184,6 +248,21 @@ class _ResponseReader:
         except ValueError as problem:
             self.problems.append(f"linkId {linkid!r}: {problem}")
             return None
+
+
+DATA_ABSENT_REASON = "http://hl7.org/fhir/StructureDefinition/data-absent-reason"
+
+
+def _has_data_absent_reason(element: Mapping) -> bool:
+    extensions = element.get("extension")
+    return isinstance(extensions, list) and any(isinstance(e, Mapping) and e.get("url") == DATA_ABSENT_REASON
+                                                for e in extensions)
+
+
+def _marked_absent(answer: Mapping) -> bool:
+    """Whether an answer says its value is absent or qualified: a data-absent-reason on it, or any
+    extension on its value (``_valueBoolean``), which triage does not understand."""
+    return _has_data_absent_reason(answer) or any(isinstance(key, str) and key.startswith("_value") for key in answer)
 
 
 def questionnaire_response(case: CaseBase, kb: KnowledgeBase, resource_id: str | None = None) -> dict:

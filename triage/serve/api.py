@@ -18,17 +18,25 @@ from starlette.responses import Response
 
 from .. import fhir
 from ..assessment import Assessment
-from ..errors import CaseError, RepeatedKeyError
+from ..errors import CaseError
 from ..questionnaire import Step
 from ..reading import decode, parse_json
 from ..urgency import Urgency
 from . import cds
 from .interview import next_step
-from .problems import FHIR_JSON, Problem, RequestProblem, from_case_error, from_validation_errors
+from .problems import (
+    BODY,
+    FHIR_JSON,
+    Problem,
+    RequestProblem,
+    from_case_error,
+    from_validation_errors,
+    refuse_repeated_query,
+    unreadable_body,
+)
 
 router = APIRouter()
 JSON = "application/json"
-BODY = "the body"  # how messages name what was read
 
 
 class InterviewRequest(BaseModel):
@@ -38,7 +46,7 @@ class InterviewRequest(BaseModel):
 
     answers: dict[str, Any] = Field(default_factory=dict, description="question id to answer, in the order given")
     acknowledged: Urgency | None = Field(None, description="the urgency the person was shown and chose to go on from")
-    details: bool = Field(False, description="ask the detail questions too")
+    details: bool = Field(False, strict=True, description="ask the detail questions too (true or false, nothing else)")
 
 
 def _json(data: Any, media_type: str = JSON) -> Response:
@@ -70,20 +78,8 @@ async def read_json(request: Request, fhir_errors: bool = False) -> Any:
     body = await request.body()  # read once by Starlette, and kept: FastAPI's own parsing reads the same bytes
     try:
         return parse_json(decode(body, BODY), BODY)
-    except RepeatedKeyError as error:
-        raise RequestProblem(422, "invalid request", [Problem(
-            f"{error.key}: given twice in one object{_line(error)}; send each key once", error.key or None)],
-            fhir_errors) from None
     except CaseError as error:
-        raise RequestProblem(400, "the body is not valid JSON", [
-            Problem((problem if problem.startswith("not valid JSON") else f"not valid JSON: {problem}") + _line(error))
-            for problem in error.problems], fhir_errors) from None
-
-
-def _line(error: CaseError) -> str:
-    """`` (line N)`` when the reader placed the problem on a line of a body of several; else nothing."""
-    _, found, line = (error.source or "").rpartition(", line ")
-    return f" (line {line})" if found and line.isdigit() else ""
+        raise unreadable_body(error, fhir_errors) from None
 
 
 @router.post("/assess", tags=["JSON API"], response_model=Assessment,
@@ -95,6 +91,7 @@ async def assess(request: Request,
     The body is a case (question id to answer; missing or null: unknown) or a FHIR
     QuestionnaireResponse.
     """
+    refuse_repeated_query(request)
     state = _state(request)
     # Read here rather than declared as a body parameter: the hot path, and the
     # schema (the case model, built from the knowledge base) is set in the app.

@@ -30,7 +30,15 @@ from . import api
 from .adaptive import AdaptiveForm
 from .config import ServeConfig
 from .engines import EnginePool
-from .problems import FHIR_JSON, Problem, RequestProblem, from_case_error, from_validation_errors, response
+from .problems import (
+    FHIR_JSON,
+    Problem,
+    RequestProblem,
+    body_problem,
+    from_case_error,
+    from_validation_errors,
+    response,
+)
 from .security import AccessLog, BodyLimit, SecurityHeaders
 
 LOG = logging.getLogger("triage.serve")
@@ -103,7 +111,8 @@ def _handle_errors(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request, error: RequestValidationError):
-        return response(from_validation_errors(error.errors(), fhir=_is_fhir(request)))
+        unreadable = await body_problem(request, _is_fhir(request))  # a body that does not read: say where
+        return response(unreadable or from_validation_errors(error.errors(), fhir=_is_fhir(request)))
 
     @app.exception_handler(CaseError)
     async def invalid_case(request, error: CaseError):
@@ -115,6 +124,9 @@ def _handle_errors(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request, error: StarletteHTTPException):
+        unreadable = await body_problem(request, _is_fhir(request)) if error.status_code == 400 else None
+        if unreadable:  # FastAPI could not parse the body ("There was an error parsing the body"): say why
+            return response(unreadable)
         message = {404: "there is nothing at this path", 405: "this path does not take that method"}.get(
             error.status_code, str(error.detail))
         reply = response(RequestProblem(error.status_code, message, [Problem(message)], fhir=_is_fhir(request)))

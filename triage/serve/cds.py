@@ -13,7 +13,6 @@ fetches from the EHR's FHIR server itself, so without the answers it cannot tria
 
 from __future__ import annotations
 
-import datetime
 import re
 from typing import Any, Mapping
 
@@ -95,7 +94,7 @@ def prefetched_response(request: CdsRequest, patient_id: str) -> Mapping:
         found = _bundle_responses(value)
         if not found:
             return None
-        value = _latest(found) if len(found) > 1 else found[0]
+        value = _latest(found) if len(found) > 1 else found[0][1]
     if value.get("resourceType") != "QuestionnaireResponse":
         raise _precondition(f"prefetch.{PREFETCH_KEY} is a {value.get('resourceType')!r}, not a QuestionnaireResponse")
     status = value.get("status")
@@ -111,59 +110,128 @@ def prefetched_response(request: CdsRequest, patient_id: str) -> Mapping:
         # this patient on another person's answers.
         raise _precondition(f"prefetch.{PREFETCH_KEY}: the response has no subject.reference, so it cannot be "
                             f"confirmed to be about the patient in context (Patient/{patient_id})")
-    if reference.split("/_history")[0].rsplit("/", 2)[-2:] != ["Patient", patient_id]:
-        raise _precondition(f"prefetch.{PREFETCH_KEY}: the response is about {reference!r}, "
-                            f"not the patient in context (Patient/{patient_id})")
-    if "://" in reference:
-        # An absolute reference names its server: Patient/p1 on another server is another person.
-        base = (request.fhirServer or "").rstrip("/")
-        if not base or reference.split("/_history")[0] != f"{base}/Patient/{patient_id}":
-            raise _precondition(f"prefetch.{PREFETCH_KEY}: the response is about {reference!r}, which is not "
-                                f"Patient/{patient_id} on this call's fhirServer ({request.fhirServer!r})")
+    problem = _subject_problem(reference, patient_id, request.fhirServer)
+    if problem:
+        raise _precondition(f"prefetch.{PREFETCH_KEY}: the response is about {reference!r}, which {problem}",
+                            f"prefetch.{PREFETCH_KEY}.subject.reference")
     return value
 
 
-def _bundle_responses(bundle: Mapping) -> list[Mapping]:
-    """The QuestionnaireResponses in a searchset Bundle; 412 for a Bundle whose entries cannot all be read.
+_RELATIVE_PATIENT = re.compile(r"Patient/([A-Za-z0-9\-.]{1,64})(?:/_history/[A-Za-z0-9\-.]{1,64})?")
+
+
+def _subject_problem(reference: str, patient_id: str, fhir_server: str | None) -> str | None:
+    """Why ``reference`` is not the patient in context, or None when it is.
+
+    Only two forms are the patient: ``Patient/{id}`` (optionally ``/_history/{v}``), or
+    exactly ``{fhirServer}/Patient/{id}``. Anything else (another server, ``//host/...``,
+    a path before ``Patient``, a query or a fragment) could be another person.
+    """
+    expected = f"Patient/{patient_id}"
+    relative = reference
+    if "://" in reference:
+        # An absolute reference names its server: Patient/p1 on another server is another person.
+        base = (fhir_server or "").rstrip("/")
+        if not base or not reference.startswith(base + "/"):
+            return f"is not {expected} on this call's fhirServer ({fhir_server!r})"
+        relative = reference[len(base) + 1:]
+    match = _RELATIVE_PATIENT.fullmatch(relative)
+    if match is None:
+        return (f"is not a reference to {expected} (expected {expected}, optionally /_history/{{version}}, "
+                "or that on this call's fhirServer; no other path, server, query or fragment)")
+    if match.group(1) != patient_id:
+        return f"is not the patient in context ({expected})"
+    return None
+
+
+def _bundle_responses(bundle: Mapping) -> list[tuple[int, Mapping]]:
+    """The QuestionnaireResponses (with their entry numbers) in a searchset Bundle; 412 for one not safe to read.
 
     An entry that is not read could hold the urgent answers, so a wrong shape is refused,
     never skipped: ``entry`` must be a list of entries, each with a ``resource`` object.
     Other resources a search may include (an OperationOutcome, the Patient) are not answers.
+    Only a ``searchset`` is read: a history or transaction Bundle carries deletions and
+    older versions, and its newest entry need not be the patient's latest answers.
     """
+    where = f"prefetch.{PREFETCH_KEY}"
+    if bundle.get("type") != "searchset":
+        raise _precondition(f"{where}: a Bundle of type {bundle.get('type')!r} is not read; send the searchset "
+                            "the prefetch template asks for (a history or transaction Bundle can hold deleted "
+                            "or older responses)", f"{where}.type")
     entries = bundle.get("entry")
-    if entries is None:
-        return []
-    where = f"prefetch.{PREFETCH_KEY}.entry"
-    if not isinstance(entries, list):
-        raise _precondition(f"{where}: must be a list of entries, not {kind_of(entries)}", where)
+    if entries is not None and not isinstance(entries, list):
+        raise _precondition(f"{where}.entry: must be a list of entries, not {kind_of(entries)}", f"{where}.entry")
     found = []
-    for number, entry in enumerate(entries):
+    for number, entry in enumerate(entries or []):
+        at = f"{where}.entry[{number}]"
         resource = entry.get("resource") if isinstance(entry, Mapping) else None
         if not isinstance(resource, Mapping):
             got = f"the entry is {kind_of(entry)}" if not isinstance(entry, Mapping) else (
                 "it has none" if resource is None else f"its resource is {kind_of(resource)}")
-            raise _precondition(f"{where}[{number}]: an entry needs a resource (an object); {got}",
-                                f"{where}[{number}].resource")
+            raise _precondition(f"{at}: an entry needs a resource (an object); {got}", f"{at}.resource")
         kind = resource.get("resourceType")
         if kind == "Bundle" or not isinstance(kind, str):
-            raise _precondition(f"{where}[{number}].resource: "
+            raise _precondition(f"{at}.resource: "
                                 + ("a Bundle inside the Bundle is not read; send the responses as its entries"
                                    if kind == "Bundle" else "has no resourceType, so it cannot be read"),
-                                f"{where}[{number}].resource")
+                                f"{at}.resource")
+        _check_entry(entry, kind, at)
         if kind == "QuestionnaireResponse":
-            found.append(resource)
+            found.append((number, resource))
+    if not found:
+        _check_nothing_missing(bundle, entries or [], where)
     return found
 
 
-def _latest(responses: list[Mapping]) -> Mapping:
+def _check_entry(entry: Mapping, kind: str, at: str) -> None:
+    """A searchset entry is a search result: no request or response (those of history and
+    transactions, where a DELETE is no answer), and a search mode this service understands."""
+    for key in ("request", "response"):
+        if key in entry:
+            method = entry[key].get("method") if isinstance(entry[key], Mapping) else None
+            raise _precondition(f"{at}: a searchset entry has no {key}"
+                                + (f" (this one is a {method})" if isinstance(method, str) else "")
+                                + "; a deleted or changed response cannot be read as the latest answers",
+                                f"{at}.{key}")
+    search = entry.get("search")
+    if search is None:
+        return
+    mode = search.get("mode") if isinstance(search, Mapping) else None
+    allowed = ("outcome",) if kind == "OperationOutcome" else ("match", "include")
+    if not isinstance(search, Mapping) or (mode is not None and mode not in allowed):
+        raise _precondition(f"{at}.search: mode {mode!r} is not understood for a {kind} "
+                            f"(expected {' or '.join(allowed)}), so the entry cannot be read safely",
+                            f"{at}.search.mode")
+
+
+def _check_nothing_missing(bundle: Mapping, entries: list, where: str) -> None:
+    """No response in the Bundle means "no answers on record" only if the search says so:
+    a total of matches above zero, or an error from the search, means answers are missing."""
+    total = bundle.get("total")
+    if total is not None and (isinstance(total, bool) or not isinstance(total, int) or total < 0):
+        raise _precondition(f"{where}.total: must be a whole number of matches, not {total!r}", f"{where}.total")
+    if total:
+        raise _precondition(f"{where}: the search matched {total} but the Bundle holds no QuestionnaireResponse: "
+                            "the patient's answers could be missing, so no triage is given", f"{where}.entry")
+    for number, entry in enumerate(entries):
+        resource = entry["resource"]
+        issues = resource.get("issue") if resource.get("resourceType") == "OperationOutcome" else None
+        if isinstance(issues, list) and any(not isinstance(i, Mapping) or i.get("severity") in ("error", "fatal")
+                                            for i in issues):
+            raise _precondition(f"{where}.entry[{number}]: the search reported an error and found no "
+                                "QuestionnaireResponse: the patient's answers could be missing",
+                                f"{where}.entry[{number}].resource")
+
+
+def _latest(responses: list[tuple[int, Mapping]]) -> Mapping:
     """The latest authored of several responses; 412 when two different ones tie for latest.
 
     The template sorts by -authored; sort again in case the EHR did not, as instants: text
     order puts 00:30+02:00 after 23:00Z the day before, and would pick the older answers.
     """
-    instants = [_authored_instant(r) for r in responses]
+    instants = [_authored_instant(r, number) for number, r in responses]
     newest = max(instants)
-    latest = [r for r, instant in zip(responses, instants, strict=True) if instant == newest]
+    latest = [r for (_, r), instant in zip(responses, instants, strict=True) if instant == newest]
     if any(r != latest[0] for r in latest[1:]):
         # Bundle order would decide, and one order could give self-care where the other gives emergency.
         authored = ", ".join(repr(r.get("authored")) for r in latest)
@@ -172,24 +240,24 @@ def _latest(responses: list[Mapping]) -> Mapping:
     return latest[0]
 
 
-_DATE_TIME = re.compile(r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})")
-
-
-def _authored_instant(response: Mapping) -> datetime.datetime:
+def _authored_instant(response: Mapping, number: int) -> tuple[int, int, int]:
     """When a response was authored, as an instant; 412 when it is not a full dateTime with a zone.
 
     Several responses are in the Bundle, so the latest must be known for certain: a date
-    alone, no time zone, or text that is not a dateTime cannot be ordered safely.
+    alone, no time zone, or text that names no real instant cannot be ordered safely.
     """
     authored = response.get("authored")
-    match = _DATE_TIME.fullmatch(authored) if isinstance(authored, str) else None
-    if match is None:
-        raise _precondition(f"prefetch.{PREFETCH_KEY}: several responses, and authored {authored!r} is not a "
-                            "dateTime with a time zone (YYYY-MM-DDThh:mm:ss+zz:zz): cannot tell which is the latest")
-    seconds, fraction, zone = match.groups()
-    zone = "+00:00" if zone == "Z" else zone
-    instant = datetime.datetime.fromisoformat(f"{seconds}{zone}")
-    return instant + datetime.timedelta(microseconds=int((fraction or "0").ljust(6, "0")[:6]))
+    try:
+        found = fhir.instant(authored)
+    except ValueError as problem:
+        found, why = None, str(problem)
+    else:
+        why = f"{authored!r} is a date without a time and zone"
+    if found is None:
+        raise _precondition(f"prefetch.{PREFETCH_KEY}: several responses, and authored {why}: "
+                            "cannot tell which is the latest (send YYYY-MM-DDThh:mm:ss with a zone)",
+                            f"prefetch.{PREFETCH_KEY}.entry[{number}].resource.authored")
+    return found
 
 
 def cards(assessment: Assessment, kb: KnowledgeBase) -> dict:

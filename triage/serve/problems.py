@@ -13,14 +13,17 @@ from dataclasses import dataclass, field
 
 from starlette.responses import Response
 
-from ..errors import CaseError
+from ..errors import CaseError, RepeatedKeyError
+from ..reading import decode, parse_json
 
 FHIR_JSON = "application/fhir+json"
 
 # CaseError problems read "field 'x': ..." (cases) or "linkId 'x': ..." (FHIR responses).
 _NAMED = re.compile(r"^(?:field|linkId) '([^']+)'")
 # ... and a QuestionnaireResponse's own elements ("questionnaire: ...", "field 'x': not an element of a FHIR ...").
-_ELEMENT = re.compile(r"^(?:field '([^']+)': not an element of a FHIR QuestionnaireResponse|(questionnaire|contained|status)\b)")
+_ELEMENT = re.compile(r"^(?:field '([^']+)': not an element of a FHIR QuestionnaireResponse|"
+                      r"(questionnaire|contained|status|id|meta|text|identifier|implicitRules|language|extension|"
+                      r"basedOn|partOf|authored|(?:subject|encounter|author|source)(?:\.reference)?)\b)")
 _FHIR_CODES = {400: "structure", 404: "not-found", 412: "required", 413: "too-long", 422: "invalid"}
 # A problem quotes the value it is about: a long value is cut, and a body with
 # thousands of problems gets the first ones and a count.
@@ -71,6 +74,60 @@ def from_case_error(error: CaseError, fhir: bool = False, status: int = 422) -> 
         else:
             problems.append(Problem(line, named.group(1) if named else None))
     return RequestProblem(status, "invalid answers", problems, fhir)
+
+
+BODY = "the body"  # how messages name what was read: a request has a body, not a file
+
+
+def unreadable_body(error: CaseError, fhir: bool = False) -> RequestProblem:
+    """A body the strict JSON reader refused: 422 for a key given twice, else 400 naming the place."""
+    if isinstance(error, RepeatedKeyError):
+        # The key is a JSON member name, never a linkId, and its path is not known: an
+        # OperationOutcome names no expression rather than a wrong one.
+        return RequestProblem(422, "invalid request", [Problem(
+            f"{error.key}: given twice in one object{_line(error)}; send each key once",
+            None if fhir else error.key or None)], fhir)
+    return RequestProblem(400, "the body is not valid JSON", [
+        Problem(_about_the_body(problem) + _line(error)) for problem in error.problems], fhir)
+
+
+def _about_the_body(problem: str) -> str:
+    # The reader words its problems for files; a request has a body.
+    problem = problem.replace("the file is", "the body is").replace("save it as", "send it as")
+    problem = problem.replace("cannot read file: ", "")
+    return problem if problem.startswith("not valid JSON") else f"not valid JSON: {problem}"
+
+
+def _line(error: CaseError) -> str:
+    """`` (line N)`` when the reader placed the problem on a line of a body of several; else nothing."""
+    _, found, line = (error.source or "").rpartition(", line ")
+    return f" (line {line})" if found and line.isdigit() else ""
+
+
+def refuse_repeated_query(request) -> None:
+    """A query parameter given twice is refused naming it: frameworks keep one, silently."""
+    if b"&" in request.scope.get("query_string", b""):  # the common case (none or one) costs nothing more
+        params = request.query_params
+        repeated = sorted({key for key in params.keys() if len(params.getlist(key)) > 1})
+        if repeated:
+            raise RequestProblem(422, "invalid request", [
+                # a parameter is no linkId: an OperationOutcome names it in the message only
+                Problem(f"{name}: query parameter given {len(params.getlist(name))} times; give it once",
+                        None if "fhir" in params.getlist("format") else name)
+                for name in repeated], "fhir" in params.getlist("format"))
+
+
+async def body_problem(request, fhir: bool = False) -> RequestProblem | None:
+    """What the strict reader finds wrong with the request's body (an empty one too), or None.
+
+    FastAPI parses a declared body itself, and its errors name no place ("There was an
+    error parsing the body"); read again here, a refused body is named as /assess names it.
+    """
+    try:
+        parse_json(decode(await request.body(), BODY), BODY)
+    except CaseError as error:
+        return unreadable_body(error, fhir)
+    return None
 
 
 def from_validation_errors(errors, fhir: bool = False) -> RequestProblem:
