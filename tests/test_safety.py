@@ -113,6 +113,10 @@ def test_a_result_without_the_safety_pack_says_so_itself_wherever_it_goes(tmp_pa
     assert as_text.splitlines()[2].startswith("WARNING: The safety pack was not selected")  # under the action
     assert fhir.risk_assessment(result, kb)["note"][0]["text"].startswith("Warning: The safety pack")
     assert "**Warning:** The safety pack" in cds.detail(result)
+    card = cds.cards(result, kb)["cards"][0]
+    assert card["indicator"] == "warning"  # not the info of a checked self-care
+    assert card["summary"].startswith("Pregnancy pain triage: self_care (RED FLAGS NOT CHECKED")
+    assert len(card["summary"]) < 140
 
 
 def test_a_library_caller_can_tell_the_safety_pack_is_off():

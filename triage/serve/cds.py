@@ -265,7 +265,8 @@ def cards(assessment: Assessment, kb: KnowledgeBase) -> dict:
     level = assessment.urgency
     return {"cards": [{
         "summary": summary(assessment),
-        "indicator": INDICATOR[level],
+        # Made without the safety pack, an info card could hide an emergency: never below warning.
+        "indicator": "warning" if assessment.warnings and INDICATOR[level] == "info" else INDICATOR[level],
         "detail": detail(assessment),
         "source": {
             "label": source_label(assessment, kb),
@@ -276,7 +277,8 @@ def cards(assessment: Assessment, kb: KnowledgeBase) -> dict:
 
 def summary(assessment: Assessment) -> str:
     """The level, exactly, then the action, cut to fit the under 140 characters a summary may have."""
-    text = f"Pregnancy pain triage: {assessment.urgency.value}. {assessment.action}"
+    unchecked = " (RED FLAGS NOT CHECKED: safety pack off)" if assessment.warnings else ""
+    text = f"Pregnancy pain triage: {assessment.urgency.value}{unchecked}. {assessment.action}"
     if len(text) <= SUMMARY_LIMIT:
         return text
     return text[: SUMMARY_LIMIT - 1].rsplit(" ", 1)[0] + "…"
