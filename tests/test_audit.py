@@ -318,3 +318,20 @@ def test_problems_are_listed_in_the_order_of_the_files_and_their_vignettes(tmp_p
     assert result.exit_code == 1
     listed = [line.split(": ", 2)[1] for line in result.stderr.splitlines() if line.startswith("error: ")]
     assert listed == [f"{files[0]}#1", f"{files[1]}#1", f"{files[1]}#2", f"{files[2]}#1"]
+
+
+def test_json_lists_the_vignettes_left_out_and_does_not_read_as_a_clean_audit(tmp_path):
+    # Hostile trial 3: an emergency vignette nested as `case: {case: ...}` was dropped; the JSON
+    # showed 1 vignette, 100% appropriate, and the drop was only on standard error.
+    path = write(tmp_path, "two.yaml",
+                 "- {id: ok, expected_urgency: self_care, case: {leg_cramps: true, night_cramps: true}}\n"
+                 "- {id: pe, expected_urgency: emergency, case: {case: {breathless_or_chest_pain: true}}}\n")
+    result = CliRunner().invoke(main, ["audit", path, "--format", "json"])
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    assert data["vignettes"] == 1 and data["complete"] is False
+    assert len(data["problems"]) == 1 and f"{path}#2" in data["problems"][0]
+    text = CliRunner().invoke(main, ["audit", path])
+    assert text.exit_code == 1 and text.stdout.startswith("INCOMPLETE AUDIT: 1 problem with the vignettes")
+    clean = json.loads(CliRunner().invoke(main, ["audit", str(VIGNETTE_FILES[0]), "--format", "json"]).stdout)
+    assert clean["complete"] is True and clean["problems"] == []

@@ -93,10 +93,11 @@ def audit(state: State, files: tuple[str, ...], fmt: str, strict: bool, old_rule
 
         rule_coverage = coverage(engine.knowledge_base, fired)
     shown = rule_coverage if with_coverage else None
-    click.echo(_json(report, shown, impact) if fmt == "json" else _text(report, shown, impact))
+    problems = _in_file_order(problems, files)
+    click.echo(_json(report, shown, impact, problems) if fmt == "json" else _text(report, shown, impact, problems))
     if html_path is not None:
         _write_html(html_path, report, rule_coverage, impact, files)
-    for problem in _in_file_order(problems, files):
+    for problem in problems:
         click.echo(f"error: {problem}", err=True)
     failures = _failures(report, shown, impact, strict)
     if problems:
@@ -133,13 +134,21 @@ def _old_engine(path: Path, packs: list[str] | None):
         raise click.ClickException(f"the old knowledge base (--against {path}) is refused: {error}") from None
 
 
-def _text(report, rule_coverage, impact) -> str:
+def _incomplete(problems: list[str]) -> str:
+    """The heading that keeps figures with vignettes left out from reading as a clean audit."""
+    count = len(problems)
+    return (f"INCOMPLETE AUDIT: {count} problem{'s' if count != 1 else ''} with the vignettes: the figures below "
+            "leave those vignettes out (each is listed on standard error, and in --format json as 'problems')")
+
+
+def _text(report, rule_coverage, impact, problems: list[str]) -> str:
     from ..audit import render_report
 
+    parts = [_incomplete(problems)] if problems else []
     if report is not None:
-        parts = [render_report(report)]
+        parts.append(render_report(report))
     else:
-        parts = ["No vignettes (no expected levels): changes only." if impact is not None else "No vignette could be read."]
+        parts.append("No vignettes (no expected levels): changes only." if impact is not None else "No vignette could be read.")
     if rule_coverage is not None:
         from ..coverage import render_coverage
 
@@ -151,8 +160,11 @@ def _text(report, rule_coverage, impact) -> str:
     return "\n\n".join(parts)
 
 
-def _json(report, rule_coverage, impact) -> str:
+def _json(report, rule_coverage, impact, problems: list[str]) -> str:
     data = report.model_dump(mode="json") if report is not None else {"vignettes": 0}
+    # Vignettes left out must show in the JSON too, or its figures read as a clean audit.
+    data["complete"] = not problems
+    data["problems"] = list(problems)
     data["coverage"] = rule_coverage.model_dump(mode="json") if rule_coverage is not None else None
     data["impact"] = impact.model_dump(mode="json") if impact is not None else None
     return json.dumps(data, indent=2)
