@@ -344,14 +344,17 @@ def test_audit_against_fails_on_a_generated_emergency_case_now_less_urgent(kb_co
 
 
 def test_generated_cases_of_the_same_rules_change_nothing_and_follow_the_assessment(engine, kb):
-    from triage.differential import _urgency, compare_generated
+    from triage.differential import _outcome, compare_generated
     from triage.samples import random_cases
 
     same = compare_generated(engine, engine, 300, seed=3)
     assert same.compared == 300 and not same.less_urgent and same.more_urgent == 0 and not same.not_compared
+    assert not same.unsafe_advice and not same.scope_contradictions
     assert sum(same.transitions[level][level] for level in same.transitions) == 300
-    for case in random_cases(kb.questions, 100, seed=4):  # the shortcut gives the assessment's urgency
-        assert _urgency(engine, case) == engine.assess(case).urgency
+    for case in random_cases(kb.questions, 100, seed=4):  # the shortcut gives what the assessment says
+        short, full = _outcome(engine, case), engine.assess(case)
+        assert short.urgency == full.urgency and list(short.advice) == [a.id for a in full.advice]
+        assert short.out_of_scope == full.out_of_scope and list(short.causes) == full.cause_ids
 
 
 def test_a_generated_answer_the_old_knowledge_base_lacks_is_dropped_for_it(kb_copy, engine):
@@ -373,3 +376,60 @@ def test_both_commands_default_to_the_differential_check_s_number_of_cases():
     from triage.differential import DEFAULT_CASES
 
     assert audit_command.GENERATED_CASES == rules_command.GENERATED_CASES == DEFAULT_CASES == 5000
+
+
+def remove_withheld_advice(rules) -> None:
+    """Hostile trial 3, finding 4b: withhold_advice taken out of the clot rules."""
+    clots = rules / "safety" / "clots.yaml"
+    text = clots.read_text()
+    assert text.count("withhold_advice:") == 5
+    clots.write_text(re.sub(r"^ *withhold_advice: .*\n", "", text, flags=re.M))
+
+
+DVT_CASE = {"id": "dvt", "one_leg_swollen": True, "leg_red_or_warm": True, "leg_cramps": True, "night_cramps": True,
+            "leg_pain": True, "weeks_pregnant": 30}
+
+
+def test_audit_against_fails_on_advice_no_longer_withheld_beside_a_suspected_clot(kb_copy, tmp_path):
+    remove_withheld_advice(kb_copy)
+    cases = tmp_path / "dvt.jsonl"
+    cases.write_text(json.dumps(DVT_CASE) + "\n")
+    args = ("--rules", str(kb_copy), "audit", str(cases), "--against", str(default_path()))
+    result = audit(*args)
+    assert result.exit_code == 1, result.output
+    assert re.search(r"^UNSAFE ADVICE \(1\): advice newly given to an emergency or urgent case.*: dvt ", result.output, flags=re.M)
+    assert re.search(r"^    UNSAFE ADVICE: .*massage.* \(newly given to an urgent case\)$", result.output, flags=re.M)
+    assert "1 cases given advice unsafely by the change" in result.output
+    [change] = json.loads(audit(*args, "--format", "json").stdout)["impact"]["changes"]
+    assert change["changed"] == ["advice"] and "massage" in change["unsafe_advice"]
+    assert "massage" in change["new"]["advice"] and "massage" not in change["old"]["advice"]
+    assert "massage" in change["old"]["withheld_advice"] and change["new"]["urgency"] == "urgent"
+
+
+def test_generated_cases_catch_advice_no_longer_withheld(kb_copy):
+    remove_withheld_advice(kb_copy)
+    diff = audit("rules", "diff", str(default_path()), str(kb_copy), generated=300)
+    assert diff.exit_code == 1, diff.output
+    assert "UNSAFE ADVICE OR OUT OF SCOPE ON GENERATED CASES" in diff.output
+    assert re.search(r"^  generated-\d+: \w+ -> \w+  UNSAFE ADVICE: ", diff.output, flags=re.M)
+    assert "generated cases given advice unsafely or out of scope beside a finding" in diff.output
+    against = audit("--rules", str(kb_copy), "audit", VIGNETTES, "--against", str(default_path()), "--format", "json",
+                    generated=300)
+    assert against.exit_code == 1
+    generated = json.loads(against.stdout)["impact"]["generated"]
+    assert generated["unsafe_advice"] and not generated["less_urgent"]
+    assert any(case["advice_given"] for case in generated["shown_advice_and_scope"])
+
+
+def test_advice_added_to_a_self_care_case_is_listed_but_not_a_failure(kb_copy, tmp_path):
+    cramps = kb_copy / "documents" / "cramps.yaml"
+    data = yaml.safe_load(cramps.read_text())
+    rule = next(r for r in data["rules"] if r["id"] == "doc_night_cramps")
+    rule["then"]["advice"] = [*rule["then"]["advice"], "hydration"]
+    cramps.write_text(yaml.safe_dump(data, sort_keys=False))
+    cases = tmp_path / "cramps.jsonl"
+    cases.write_text('{"id": "cramps", "leg_cramps": true, "night_cramps": true, "weeks_pregnant": 30}\n')
+    result = audit("--rules", str(kb_copy), "audit", str(cases), "--against", str(default_path()), "--format", "json")
+    impact = json.loads(result.stdout)["impact"]
+    assert result.exit_code == 0, result.output
+    assert [c["changed"] for c in impact["changes"]] == [["advice"]] and impact["unsafe_advice"] == []

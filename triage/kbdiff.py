@@ -234,6 +234,10 @@ def render_diff(diff: KnowledgeBaseDiff) -> str:
     if diff.generated is not None and diff.generated.less_urgent:
         lines += ["", f"LESS URGENT ON GENERATED CASES ({len(diff.generated.less_urgent)}): the changes above "
                       "answer these less urgently (see Generated cases below)."]
+    if diff.generated is not None and diff.generated.safety_changes:
+        lines += ["", f"UNSAFE ADVICE OR OUT OF SCOPE ON GENERATED CASES ({len(diff.generated.safety_changes)}): advice "
+                      "newly given to an emergency or urgent case or no longer withheld, or 'not covered by this tool' "
+                      "beside a finding (see Generated cases below)."]
     lines += _render_manifest(diff)
     for title, section in (("Rules", diff.rules), ("Questions", diff.questions),
                            ("Causes", diff.causes), ("Advice", diff.advice)):

@@ -42,10 +42,12 @@ def audit(state: State, files: tuple[str, ...], fmt: str, strict: bool, old_rule
     with what fired. Exits 1 when any emergency or urgent vignette is
     under-triaged (with --strict, on any under-triage).
 
-    With --against OLD_RULES_DIR: each case whose urgency, action, causes or red flags
-    changed, a transition matrix of old against new level, and the vignettes
+    With --against OLD_RULES_DIR: each case whose urgency, action, causes, red flags,
+    advice or out-of-scope verdict changed, a transition matrix of old against new level, and the vignettes
     newly under-triaged or newly correct; exits 1 when an emergency or urgent
-    vignette is newly under-triaged. Also N generated cases (--cases) assessed
+    vignette is newly under-triaged, when advice is newly given to an emergency or
+    urgent case or advice withheld before is now given, or when a case is now out of
+    scope beside a warning sign, a cause or an urgency above routine. Also N generated cases (--cases) assessed
     with both: exits 1 when one the old knowledge base sent to emergency or
     urgent care is now less urgent (with --strict, when any is less urgent).
     Each knowledge base runs its own default
@@ -195,6 +197,12 @@ def _failures(report, rule_coverage, impact, strict: bool) -> list[str]:
         newly = impact.newly_under_triaged if strict else impact.serious_newly_under_triaged
         if newly:
             failures.append(named(f"vignette{'s' if len(newly) != 1 else ''} newly under-triaged by the change", newly))
+        if impact.unsafe_advice:
+            failures.append(named("cases given advice unsafely by the change (newly given to an emergency or urgent "
+                                  "case, or withheld before)", impact.unsafe_advice))
+        if impact.scope_contradictions:
+            failures.append(named("cases now out of scope beside a warning sign, a cause or an urgency above routine",
+                                  impact.scope_contradictions))
         if strict and impact.less_urgent:
             failures.append(named("cases now less urgent (--strict)", impact.less_urgent))
         if impact.generated is not None:
@@ -203,6 +211,10 @@ def _failures(report, rule_coverage, impact, strict: bool) -> list[str]:
                 what = "less urgent (--strict)" if strict else "less urgent than the emergency or urgent care they had"
                 failures.append(f"{len(lowered)} of {impact.generated.cases} generated cases {what}: "
                                 f"{', '.join(lowered[:5])}{', ...' if len(lowered) > 5 else ''}")
+        if impact.generated is not None and impact.generated.safety_changes:
+            flagged = impact.generated.safety_changes
+            failures.append(f"{len(flagged)} of {impact.generated.cases} generated cases given advice unsafely or "
+                            f"out of scope beside a finding: {', '.join(flagged[:5])}{', ...' if len(flagged) > 5 else ''}")
     if rule_coverage is not None and strict and rule_coverage.serious_without_vignette:
         failures.append(named("emergency or urgent rules with no vignette at their level (--strict)",
                               rule_coverage.serious_without_vignette))

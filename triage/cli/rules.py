@@ -119,6 +119,9 @@ def diff_rules(state: State, old_dir: Path, new_dir: Path | None, fmt: str, gene
          f"{', '.join(name.removeprefix('pack ') for name in packs)}"] if packs else [])
     if result.generated is not None and result.generated.less_urgent:
         reasons.append(f"{len(result.generated.less_urgent)} of {result.generated.cases} generated cases less urgent")
+    if result.generated is not None and result.generated.safety_changes:
+        reasons.append(f"{len(result.generated.safety_changes)} of {result.generated.cases} generated cases given advice "
+                       "unsafely or out of scope beside a finding")
     if reasons:
         raise click.ClickException("; ".join(reasons))
 
