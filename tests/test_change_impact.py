@@ -433,3 +433,25 @@ def test_advice_added_to_a_self_care_case_is_listed_but_not_a_failure(kb_copy, t
     impact = json.loads(result.stdout)["impact"]
     assert result.exit_code == 0, result.output
     assert [c["changed"] for c in impact["changes"]] == [["advice"]] and impact["unsafe_advice"] == []
+
+
+def test_out_of_scope_beside_a_finding_is_a_failing_change_in_both_comparisons(kb_copy, engine):
+    # Hostile trial 3, finding 4e: rules check now refuses this knowledge base, so it is loaded
+    # unchecked here to show audit --against and the generated cases would catch it too.
+    import triage
+    from triage.cli.audit import _failures
+    from triage.differential import _outcome, scope_contradiction
+    from triage.impact import Record, compare, render_impact
+
+    scope = kb_copy / "core" / "scope.yaml"
+    scope.write_text(scope.read_text().replace("            - {field: baby_moving_less, equals: true}\n", ""))
+    narrowed = triage.Engine(triage.load_knowledge_base(kb_copy))
+    case = {"baby_moving_less": True, "weeks_pregnant": 30}
+    report = compare([Record("movements", "cases.jsonl#1", case)], engine, narrowed)
+    [change] = report.changes
+    assert change.changed == ["advice", "out_of_scope"] and change.new_scope_contradiction
+    assert report.scope_contradictions == ["movements"] and change.new.urgency.value == "urgent"
+    assert re.search(r"^OUT OF SCOPE BESIDE A FINDING \(1\): .*: movements ", render_impact(report), flags=re.M)
+    assert any("out of scope beside a warning sign" in f for f in _failures(None, None, report, strict=False))
+    outcome = _outcome(narrowed, case)
+    assert scope_contradiction(outcome.out_of_scope, outcome.urgency, outcome.causes, outcome.red_flags)
