@@ -455,3 +455,65 @@ def test_out_of_scope_beside_a_finding_is_a_failing_change_in_both_comparisons(k
     assert any("out of scope beside a warning sign" in f for f in _failures(None, None, report, strict=False))
     outcome = _outcome(narrowed, case)
     assert scope_contradiction(outcome.out_of_scope, outcome.urgency, outcome.causes, outcome.red_flags)
+
+
+def edit_text(path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert text.count(old) == 1, old
+    path.write_text(text.replace(old, new))
+
+
+def swap_weakness_and_numbness_labels(rules) -> None:
+    """Hostile trial 3, finding 4a: the labels of the first and last choices swapped, values kept."""
+    questions = rules / "questions.yaml"
+    edit_text(questions, "{value: none, label: No weakness}", "{value: none, label: Severe weakness}")
+    edit_text(questions, "{value: severe, label: Severe weakness}", "{value: severe, label: No weakness}")
+    text = questions.read_text()
+    block = text[text.index("  - id: numbness\n"):]
+    block = block[:block.index("    red_flag")]
+    labels = dict(re.findall(r"\{value: (\w+), label: ([^}]+)\}", block))
+    first, last = list(labels)[0], list(labels)[-1]
+    swapped = block.replace(f"{{value: {first}, label: {labels[first]}}}", f"{{value: {first}, label: {labels[last]}}}")
+    swapped = swapped.replace(f"{{value: {last}, label: {labels[last]}}}", f"{{value: {last}, label: {labels[first]}}}")
+    questions.write_text(text.replace(block, swapped))
+
+
+def test_rules_diff_calls_out_swapped_choice_labels_and_fails(kb_copy):
+    swap_weakness_and_numbness_labels(kb_copy)
+    result = audit("rules", "diff", str(default_path()), str(kb_copy))
+    assert result.exit_code == 1, result.output
+    assert "LABELS SWAPPED (4): a person sees only the label" in result.output
+    assert "  weakness = severe is now labelled 'No weakness', the old label of 'none' (it was 'Severe weakness')" in result.output
+    assert re.search(r"^NEEDS CLINICAL REVIEW \(4\): ", result.output, flags=re.M)
+    assert "  changed: weakness (choices)  NEEDS CLINICAL REVIEW" in result.output
+    assert "4 wording change(s) a person acts on need clinical review: weakness = none, weakness = severe, numbness" in result.output
+    review = diff_json(kb_copy)["review"]
+    assert {(r["id"], r["swapped_with"]) for r in review if r["id"].startswith("weakness")} == {
+        ("weakness = none", "severe"), ("weakness = severe", "none")}
+    assert all(r["kind"] == "choice label" for r in review)
+
+
+def test_rules_diff_sends_an_inverted_question_text_to_clinical_review(kb_copy):
+    edit_text(kb_copy / "questions.yaml", "text: Have you suddenly become breathless, or do you have chest pain?",
+              "text: Have you been free of any sudden breathlessness or chest pain?")
+    result = audit("rules", "diff", str(default_path()), str(kb_copy))
+    assert result.exit_code == 1, result.output
+    assert "  reworded: breathless_or_chest_pain (text)  NEEDS CLINICAL REVIEW" in result.output
+    assert ("  question text: breathless_or_chest_pain\n    old: Have you suddenly become breathless, or do you have "
+            "chest pain?\n    new: Have you been free of any sudden breathlessness or chest pain?") in result.output
+    [item] = diff_json(kb_copy)["review"]
+    assert (item["kind"], item["id"]) == ("question text", "breathless_or_chest_pain")
+
+
+def test_rules_diff_sends_an_urgent_rule_s_rewritten_action_and_red_flag_reason_to_clinical_review(kb_copy):
+    pregnancy = kb_copy / "safety" / "pregnancy.yaml"
+    edit_text(pregnancy, "Phone your maternity unit (or midwife) now: you may be in labour.",
+              "Rest at home: this is early labour, and there is no need to phone anyone until tomorrow.")
+    edit_text(pregnancy, "reason: Regular tightenings from 37 weeks may be labour; call your maternity unit for advice now.",
+              "reason: Regular tightenings from 37 weeks are normal; nothing to do.")
+    result = audit("rules", "diff", str(default_path()), str(kb_copy))
+    assert result.exit_code == 1, result.output
+    assert "NEEDS CLINICAL REVIEW (2)" in result.output and "  action: safety_labour_at_term\n" in result.output
+    assert "  red-flag reason: safety_labour_at_term: regular_tightenings\n" in result.output
+    assert "  changed: safety_labour_at_term (action, red flags)  NEEDS CLINICAL REVIEW" in result.output
+    assert "need clinical review: safety_labour_at_term, safety_labour_at_term: regular_tightenings" in result.output

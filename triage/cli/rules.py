@@ -100,9 +100,15 @@ def diff_rules(state: State, old_dir: Path, new_dir: Path | None, fmt: str, gene
     with both knowledge bases (each with its default packs, or both with
     --pack), listing every case now less urgent, with the rules that fired.
 
+    Wording a person acts on (a question's text or help, a choice's label, a
+    rule's action or red-flag reason) is listed under NEEDS CLINICAL REVIEW,
+    swapped choice labels under LABELS SWAPPED.
+
     Exits 1 when a rule became less urgent or a rule that set an urgency was
     removed, a pack used by default is no longer used by default or was
-    removed, or a generated case is less urgent, so a release script can stop there.
+    removed, a wording needs clinical review, or a generated case is less
+    urgent, given advice unsafely or out of scope beside a finding, so a
+    release script can stop there.
     """
     from ..kbdiff import diff_knowledge_bases, render_diff
 
@@ -117,6 +123,9 @@ def diff_rules(state: State, old_dir: Path, new_dir: Path | None, fmt: str, gene
     reasons = ([f"{len(rules)} rule(s) less urgent or removed: {', '.join(rules)}"] if rules else []) + (
         [f"{len(packs)} pack(s) no longer used by default or removed: "
          f"{', '.join(name.removeprefix('pack ') for name in packs)}"] if packs else [])
+    if result.review:
+        reasons.append(f"{len(result.review)} wording change(s) a person acts on need clinical review: "
+                       f"{', '.join(dict.fromkeys(item.id for item in result.review))}")
     if result.generated is not None and result.generated.less_urgent:
         reasons.append(f"{len(result.generated.less_urgent)} of {result.generated.cases} generated cases less urgent")
     if result.generated is not None and result.generated.safety_changes:
