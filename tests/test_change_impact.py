@@ -404,6 +404,11 @@ def test_audit_against_fails_on_advice_no_longer_withheld_beside_a_suspected_clo
     assert change["changed"] == ["advice"] and "massage" in change["unsafe_advice"]
     assert "massage" in change["new"]["advice"] and "massage" not in change["old"]["advice"]
     assert "massage" in change["old"]["withheld_advice"] and change["new"]["urgency"] == "urgent"
+    page = tmp_path / "impact.html"
+    assert audit(*args, "--html", str(page)).exit_code == 1
+    html = page.read_text()
+    assert "Unsafe advice: newly given to an emergency or urgent case, or withheld before (1): dvt" in html
+    assert re.search(r"advice: [^<]*&rarr; [^<]*massage", html)
 
 
 def test_generated_cases_catch_advice_no_longer_withheld(kb_copy):
@@ -517,3 +522,17 @@ def test_rules_diff_sends_an_urgent_rule_s_rewritten_action_and_red_flag_reason_
     assert "  red-flag reason: safety_labour_at_term: regular_tightenings\n" in result.output
     assert "  changed: safety_labour_at_term (action, red flags)  NEEDS CLINICAL REVIEW" in result.output
     assert "need clinical review: safety_labour_at_term, safety_labour_at_term: regular_tightenings" in result.output
+
+
+def test_rules_diff_sends_a_rewritten_advice_text_to_clinical_review(kb_copy):
+    advice = kb_copy / "catalogue" / "advice.yaml"
+    data = yaml.safe_load(advice.read_text())
+    item = next(a for a in data["advice"] if a["id"] == "do_not_massage_swollen_leg")
+    old_text, item["text"] = item["text"], "Massage a swollen, painful leg firmly to ease it."
+    advice.write_text(yaml.safe_dump(data, sort_keys=False))
+    result = audit("rules", "diff", str(default_path()), str(kb_copy))
+    assert result.exit_code == 1, result.output
+    assert "  advice text: do_not_massage_swollen_leg\n" in result.output
+    assert "  changed: do_not_massage_swollen_leg (text)  NEEDS CLINICAL REVIEW" in result.output
+    [review] = diff_json(kb_copy)["review"]
+    assert (review["old"], review["new"]) == (old_text, "Massage a swollen, painful leg firmly to ease it.")
