@@ -85,7 +85,7 @@ class Review(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    kind: str  # question text | question help | choice label | action | red-flag reason
+    kind: str  # question text | question help | choice label | action | red-flag reason | advice text
     id: str  # the question (with the choice value) or the rule (with the red flag)
     old: Any
     new: Any
@@ -163,7 +163,9 @@ def diff_knowledge_bases(old: KnowledgeBase, new: KnowledgeBase) -> KnowledgeBas
         advice=_section(old.advice, new.advice, _dump),
         removed_urgencies={rule: old.rule_by_id[rule].spec.then.urgency.value for rule in rules.removed
                            if (old.rule_by_id[rule].spec.then.urgency or Urgency.SELF_CARE) is not Urgency.SELF_CARE},
-        review=_question_review(old, new) + _rule_review(old, new),
+        review=_question_review(old, new) + _rule_review(old, new) + [
+            Review(kind="advice text", id=key, old=old.advice[key].text, new=item.text)
+            for key, item in new.advice.items() if key in old.advice and old.advice[key].text != item.text],
     )
 
 
@@ -309,7 +311,7 @@ def render_diff(diff: KnowledgeBaseDiff) -> str:
             parts = [c.part for c in item.changes]
             verb = "reworded" if item.id in section.reworded else "changed"
             lines.append(f"  {verb}: {item.id} ({', '.join(parts)})" + ("  LESS URGENT" if item.less_urgent else "")
-                         + ("  NEEDS CLINICAL REVIEW" if section in (diff.rules, diff.questions) and item.id in reviewed else ""))
+                         + ("  NEEDS CLINICAL REVIEW" if section is not diff.causes and item.id in reviewed else ""))
             for change in item.changes:
                 lines.append(f"    {change.part}: {_show(change.old)} -> {_show(change.new)}")
     if diff.generated is not None:

@@ -101,7 +101,7 @@ def diff_rules(state: State, old_dir: Path, new_dir: Path | None, fmt: str, gene
     --pack), listing every case now less urgent, with the rules that fired.
 
     Wording a person acts on (a question's text or help, a choice's label, a
-    rule's action or red-flag reason) is listed under NEEDS CLINICAL REVIEW,
+    rule's action or red-flag reason, an advice text) is listed under NEEDS CLINICAL REVIEW,
     swapped choice labels under LABELS SWAPPED.
 
     Exits 1 when a rule became less urgent or a rule that set an urgency was
