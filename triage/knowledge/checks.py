@@ -283,7 +283,8 @@ def out_of_scope_problems(engine: Engine, rule: Rule, fired_by_case: dict) -> li
 
 def _single_answer_cases(kb: KnowledgeBase) -> list[dict]:
     """Cases of one answer each (every value of every question; whole numbers at their bounds and
-    at each threshold a rule tests, and either side), alone and at each stage of pregnancy.
+    at each threshold a rule tests, and either side), alone and at each stage of pregnancy ("no"
+    alone only).
 
     Random cases (:mod:`triage.samples`) almost never leave every complaint unanswered, and so
     almost never reach the out-of-scope rule: one answer at a time reaches exactly the cases it
@@ -313,7 +314,8 @@ def _single_answer_cases(kb: KnowledgeBase) -> list[dict]:
         stages += [{"trimester": trimester} for trimester in (1, 2, 3)]
     cases = []
     for field, value in answers:
-        for stage in stages:
+        # A "no" decides little on its own: alone only, to keep the check quick.
+        for stage in stages if value is not False else stages[:1]:
             if field not in stage and not (field == "trimester" and "weeks_pregnant" in stage):
                 cases.append({**stage, field: value})
     return cases
