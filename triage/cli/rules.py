@@ -52,6 +52,9 @@ def list_rules(state: State, fmt: str) -> None:
 def check_rules(state: State, directory: Path | None) -> None:
     """Validate a knowledge base: schema, unique ids, known fields, quotes, examples.
 
+    Also that the out-of-scope result never sits beside a warning sign, a cause
+    or an urgency above routine, on every example and on generated cases.
+
     Also warns (without failing) where a rule could make an answer less urgent:
     a rule whose fact stops a more urgent rule, two rules concluding different
     urgencies in the same situation, a red-flag question that no longer raises
