@@ -421,6 +421,9 @@ def test_generated_cases_catch_advice_no_longer_withheld(kb_copy):
     against = audit("--rules", str(kb_copy), "audit", VIGNETTES, "--against", str(default_path()), "--format", "json",
                     generated=300)
     assert against.exit_code == 1
+    text = audit("--rules", str(kb_copy), "audit", VIGNETTES, "--against", str(default_path()), generated=300).output
+    impact_section = text[text.index("\nChange impact\n"):text.index("\nTransitions")]  # headed at the top
+    assert re.search(r"^UNSAFE ADVICE OR OUT OF SCOPE ON GENERATED CASES \(\d+\): see", impact_section, flags=re.M)
     generated = json.loads(against.stdout)["impact"]["generated"]
     assert generated["unsafe_advice"] and not generated["less_urgent"]
     assert any(case["advice_given"] for case in generated["shown_advice_and_scope"])

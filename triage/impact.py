@@ -293,6 +293,9 @@ def render_impact(report: ImpactReport) -> str:
         alerts += [f"OUT OF SCOPE BESIDE A FINDING ({len(report.scope_contradictions)}): 'not covered by this tool' "
                      f"beside a warning sign, a cause or an urgency above routine: {', '.join(report.scope_contradictions)}"
                      " (see Changed cases below)", ""]
+    if report.generated is not None and report.generated.safety_changes:
+        alerts += [f"UNSAFE ADVICE OR OUT OF SCOPE ON GENERATED CASES ({len(report.generated.safety_changes)}): see "
+                   "Generated cases below", ""]
     lines[1:1] = alerts  # under the heading, above everything else: a reviewer cannot miss them
     lines += ["", "Transitions (rows: old level, columns: new level)"]
     width = max(len(level) for level in report.levels) + 2

@@ -358,9 +358,9 @@ def scope_contradiction_problems(engine: Engine, fired_by_case: dict, random_cas
             continue
         for rule_id in sorted(fired - scope - named):
             then = kb.rule_by_id[rule_id].spec.then
-            found = ([f"warning sign {', '.join(f.id for f in then.red_flags)}"] if then.red_flags else []) + (
-                [f"cause {', '.join(then.causes)}"] if then.causes else []) + (
-                [f"urgency {then.urgency.value}"] if then.urgency and then.urgency.rank > Urgency.ROUTINE.rank else [])
+            found = (["warning sign " + ", ".join(f.id for f in then.red_flags)] if then.red_flags else []) + (
+                ["cause " + ", ".join(then.causes)] if then.causes else []) + (
+                ["urgency " + then.urgency.value] if then.urgency and then.urgency.rank > Urgency.ROUTINE.rank else [])
             if not found:
                 continue
             named.add(rule_id)
