@@ -11,7 +11,8 @@ compared, whatever packs are selected for use.
 Wording a person acts on cannot be judged by a machine, so it is listed under NEEDS
 CLINICAL REVIEW: a question's text or help, the label of a choice value both offer (a swap
 of two labels, so that "Severe weakness" now sends ``none``, is called LABELS SWAPPED), a
-rule's action text, and the reason of a red flag a rule keeps.
+rule's action text, the reason of a red flag a rule keeps, and an advice text.
+``triage rules diff`` exits 1 on any of them: a release waits for a clinician.
 
 The manifest (``kb.yaml``) is compared too: packs added, removed or changed (a pack
 used by default before and not now, or removed, is LESS URGENT: its rules no longer
