@@ -328,3 +328,20 @@ def test_a_vignette_with_a_key_given_twice_is_refused_alone_and_the_others_are_a
     assert result.exit_code == 1
     assert json.loads(result.stdout)["vignettes"] == 1
     assert f"{path}#2: line 7: field 'leg_cramps': given more than once" in result.stderr
+
+
+def test_json_lists_the_vignettes_left_out_and_does_not_read_as_a_clean_audit(tmp_path):
+    # Hostile trial 3: an emergency vignette nested as `case: {case: ...}` was dropped; the JSON
+    # showed 1 vignette, 100% appropriate, and the drop was only on standard error.
+    path = write(tmp_path, "two.yaml",
+                 "- {id: ok, expected_urgency: self_care, case: {leg_cramps: true, night_cramps: true}}\n"
+                 "- {id: pe, expected_urgency: emergency, case: {case: {breathless_or_chest_pain: true}}}\n")
+    result = CliRunner().invoke(main, ["audit", path, "--format", "json"])
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    assert data["vignettes"] == 1 and data["complete"] is False
+    assert len(data["problems"]) == 1 and f"{path}#2" in data["problems"][0]
+    text = CliRunner().invoke(main, ["audit", path])
+    assert text.exit_code == 1 and text.stdout.startswith("INCOMPLETE AUDIT: 1 problem with the vignettes")
+    clean = json.loads(CliRunner().invoke(main, ["audit", str(VIGNETTE_FILES[0]), "--format", "json"]).stdout)
+    assert clean["complete"] is True and clean["problems"] == []

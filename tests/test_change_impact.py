@@ -344,14 +344,17 @@ def test_audit_against_fails_on_a_generated_emergency_case_now_less_urgent(kb_co
 
 
 def test_generated_cases_of_the_same_rules_change_nothing_and_follow_the_assessment(engine, kb):
-    from triage.differential import _urgency, compare_generated
+    from triage.differential import _outcome, compare_generated
     from triage.samples import random_cases
 
     same = compare_generated(engine, engine, 300, seed=3)
     assert same.compared == 300 and not same.less_urgent and same.more_urgent == 0 and not same.not_compared
+    assert not same.unsafe_advice and not same.scope_contradictions
     assert sum(same.transitions[level][level] for level in same.transitions) == 300
-    for case in random_cases(kb.questions, 100, seed=4):  # the shortcut gives the assessment's urgency
-        assert _urgency(engine, case) == engine.assess(case).urgency
+    for case in random_cases(kb.questions, 100, seed=4):  # the shortcut gives what the assessment says
+        short, full = _outcome(engine, case), engine.assess(case)
+        assert short.urgency == full.urgency and list(short.advice) == [a.id for a in full.advice]
+        assert short.out_of_scope == full.out_of_scope and list(short.causes) == full.cause_ids
 
 
 def test_a_generated_answer_the_old_knowledge_base_lacks_is_dropped_for_it(kb_copy, engine):
@@ -373,3 +376,166 @@ def test_both_commands_default_to_the_differential_check_s_number_of_cases():
     from triage.differential import DEFAULT_CASES
 
     assert audit_command.GENERATED_CASES == rules_command.GENERATED_CASES == DEFAULT_CASES == 5000
+
+
+def remove_withheld_advice(rules) -> None:
+    """Hostile trial 3, finding 4b: withhold_advice taken out of the clot rules."""
+    clots = rules / "safety" / "clots.yaml"
+    text = clots.read_text()
+    assert text.count("withhold_advice:") == 5
+    clots.write_text(re.sub(r"^ *withhold_advice: .*\n", "", text, flags=re.M))
+
+
+DVT_CASE = {"id": "dvt", "one_leg_swollen": True, "leg_red_or_warm": True, "leg_cramps": True, "night_cramps": True,
+            "leg_pain": True, "weeks_pregnant": 30}
+
+
+def test_audit_against_fails_on_advice_no_longer_withheld_beside_a_suspected_clot(kb_copy, tmp_path):
+    remove_withheld_advice(kb_copy)
+    cases = tmp_path / "dvt.jsonl"
+    cases.write_text(json.dumps(DVT_CASE) + "\n")
+    args = ("--rules", str(kb_copy), "audit", str(cases), "--against", str(default_path()))
+    result = audit(*args)
+    assert result.exit_code == 1, result.output
+    assert re.search(r"^UNSAFE ADVICE \(1\): advice newly given to an emergency or urgent case.*: dvt ", result.output, flags=re.M)
+    assert re.search(r"^    UNSAFE ADVICE: .*massage.* \(newly given to an urgent case\)$", result.output, flags=re.M)
+    assert "1 cases given advice unsafely by the change" in result.output
+    [change] = json.loads(audit(*args, "--format", "json").stdout)["impact"]["changes"]
+    assert change["changed"] == ["advice"] and "massage" in change["unsafe_advice"]
+    assert "massage" in change["new"]["advice"] and "massage" not in change["old"]["advice"]
+    assert "massage" in change["old"]["withheld_advice"] and change["new"]["urgency"] == "urgent"
+    page = tmp_path / "impact.html"
+    assert audit(*args, "--html", str(page)).exit_code == 1
+    html = page.read_text()
+    assert "Unsafe advice: newly given to an emergency or urgent case, or withheld before (1): dvt" in html
+    assert re.search(r"advice: [^<]*&rarr; [^<]*massage", html)
+
+
+def test_generated_cases_catch_advice_no_longer_withheld(kb_copy):
+    remove_withheld_advice(kb_copy)
+    diff = audit("rules", "diff", str(default_path()), str(kb_copy), generated=300)
+    assert diff.exit_code == 1, diff.output
+    assert "UNSAFE ADVICE OR OUT OF SCOPE ON GENERATED CASES" in diff.output
+    assert re.search(r"^  generated-\d+: \w+ -> \w+  UNSAFE ADVICE: ", diff.output, flags=re.M)
+    assert "generated cases given advice unsafely or out of scope beside a finding" in diff.output
+    against = audit("--rules", str(kb_copy), "audit", VIGNETTES, "--against", str(default_path()), "--format", "json",
+                    generated=300)
+    assert against.exit_code == 1
+    text = audit("--rules", str(kb_copy), "audit", VIGNETTES, "--against", str(default_path()), generated=300).output
+    impact_section = text[text.index("\nChange impact\n"):text.index("\nTransitions")]  # headed at the top
+    assert re.search(r"^UNSAFE ADVICE OR OUT OF SCOPE ON GENERATED CASES \(\d+\): see", impact_section, flags=re.M)
+    generated = json.loads(against.stdout)["impact"]["generated"]
+    assert generated["unsafe_advice"] and not generated["less_urgent"]
+    assert any(case["advice_given"] for case in generated["shown_advice_and_scope"])
+
+
+def test_advice_added_to_a_self_care_case_is_listed_but_not_a_failure(kb_copy, tmp_path):
+    cramps = kb_copy / "documents" / "cramps.yaml"
+    data = yaml.safe_load(cramps.read_text())
+    rule = next(r for r in data["rules"] if r["id"] == "doc_night_cramps")
+    rule["then"]["advice"] = [*rule["then"]["advice"], "hydration"]
+    cramps.write_text(yaml.safe_dump(data, sort_keys=False))
+    cases = tmp_path / "cramps.jsonl"
+    cases.write_text('{"id": "cramps", "leg_cramps": true, "night_cramps": true, "weeks_pregnant": 30}\n')
+    result = audit("--rules", str(kb_copy), "audit", str(cases), "--against", str(default_path()), "--format", "json")
+    impact = json.loads(result.stdout)["impact"]
+    assert result.exit_code == 0, result.output
+    assert [c["changed"] for c in impact["changes"]] == [["advice"]] and impact["unsafe_advice"] == []
+
+
+def test_out_of_scope_beside_a_finding_is_a_failing_change_in_both_comparisons(kb_copy, engine):
+    # Hostile trial 3, finding 4e: rules check now refuses this knowledge base, so it is loaded
+    # unchecked here to show audit --against and the generated cases would catch it too.
+    import triage
+    from triage.cli.audit import _failures
+    from triage.differential import _outcome, scope_contradiction
+    from triage.impact import Record, compare, render_impact
+
+    scope = kb_copy / "core" / "scope.yaml"
+    scope.write_text(scope.read_text().replace("            - {field: baby_moving_less, equals: true}\n", ""))
+    narrowed = triage.Engine(triage.load_knowledge_base(kb_copy))
+    case = {"baby_moving_less": True, "weeks_pregnant": 30}
+    report = compare([Record("movements", "cases.jsonl#1", case)], engine, narrowed)
+    [change] = report.changes
+    assert change.changed == ["advice", "out_of_scope"] and change.new_scope_contradiction
+    assert report.scope_contradictions == ["movements"] and change.new.urgency.value == "urgent"
+    assert re.search(r"^OUT OF SCOPE BESIDE A FINDING \(1\): .*: movements ", render_impact(report), flags=re.M)
+    assert any("out of scope beside a warning sign" in f for f in _failures(None, None, report, strict=False))
+    outcome = _outcome(narrowed, case)
+    assert scope_contradiction(outcome.out_of_scope, outcome.urgency, outcome.causes, outcome.red_flags)
+
+
+def edit_text(path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert text.count(old) == 1, old
+    path.write_text(text.replace(old, new))
+
+
+def swap_weakness_and_numbness_labels(rules) -> None:
+    """Hostile trial 3, finding 4a: the labels of the first and last choices swapped, values kept."""
+    questions = rules / "questions.yaml"
+    edit_text(questions, "{value: none, label: No weakness}", "{value: none, label: Severe weakness}")
+    edit_text(questions, "{value: severe, label: Severe weakness}", "{value: severe, label: No weakness}")
+    text = questions.read_text()
+    block = text[text.index("  - id: numbness\n"):]
+    block = block[:block.index("    red_flag")]
+    labels = dict(re.findall(r"\{value: (\w+), label: ([^}]+)\}", block))
+    first, last = list(labels)[0], list(labels)[-1]
+    swapped = block.replace(f"{{value: {first}, label: {labels[first]}}}", f"{{value: {first}, label: {labels[last]}}}")
+    swapped = swapped.replace(f"{{value: {last}, label: {labels[last]}}}", f"{{value: {last}, label: {labels[first]}}}")
+    questions.write_text(text.replace(block, swapped))
+
+
+def test_rules_diff_calls_out_swapped_choice_labels_and_fails(kb_copy):
+    swap_weakness_and_numbness_labels(kb_copy)
+    result = audit("rules", "diff", str(default_path()), str(kb_copy))
+    assert result.exit_code == 1, result.output
+    assert "LABELS SWAPPED (4): a person sees only the label" in result.output
+    assert "  weakness = severe is now labelled 'No weakness', the old label of 'none' (it was 'Severe weakness')" in result.output
+    assert re.search(r"^NEEDS CLINICAL REVIEW \(4\): ", result.output, flags=re.M)
+    assert "  changed: weakness (choices)  NEEDS CLINICAL REVIEW" in result.output
+    assert "4 wording change(s) a person acts on need clinical review: weakness = none, weakness = severe, numbness" in result.output
+    review = diff_json(kb_copy)["review"]
+    assert {(r["id"], r["swapped_with"]) for r in review if r["id"].startswith("weakness")} == {
+        ("weakness = none", "severe"), ("weakness = severe", "none")}
+    assert all(r["kind"] == "choice label" for r in review)
+
+
+def test_rules_diff_sends_an_inverted_question_text_to_clinical_review(kb_copy):
+    edit_text(kb_copy / "questions.yaml", "text: Have you suddenly become breathless, or do you have chest pain?",
+              "text: Have you been free of any sudden breathlessness or chest pain?")
+    result = audit("rules", "diff", str(default_path()), str(kb_copy))
+    assert result.exit_code == 1, result.output
+    assert "  reworded: breathless_or_chest_pain (text)  NEEDS CLINICAL REVIEW" in result.output
+    assert ("  question text: breathless_or_chest_pain\n    old: Have you suddenly become breathless, or do you have "
+            "chest pain?\n    new: Have you been free of any sudden breathlessness or chest pain?") in result.output
+    [item] = diff_json(kb_copy)["review"]
+    assert (item["kind"], item["id"]) == ("question text", "breathless_or_chest_pain")
+
+
+def test_rules_diff_sends_an_urgent_rule_s_rewritten_action_and_red_flag_reason_to_clinical_review(kb_copy):
+    pregnancy = kb_copy / "safety" / "pregnancy.yaml"
+    edit_text(pregnancy, "Phone your maternity unit (or midwife) now: you may be in labour.",
+              "Rest at home: this is early labour, and there is no need to phone anyone until tomorrow.")
+    edit_text(pregnancy, "reason: Regular tightenings from 37 weeks may be labour; call your maternity unit for advice now.",
+              "reason: Regular tightenings from 37 weeks are normal; nothing to do.")
+    result = audit("rules", "diff", str(default_path()), str(kb_copy))
+    assert result.exit_code == 1, result.output
+    assert "NEEDS CLINICAL REVIEW (2)" in result.output and "  action: safety_labour_at_term\n" in result.output
+    assert "  red-flag reason: safety_labour_at_term: regular_tightenings\n" in result.output
+    assert "  changed: safety_labour_at_term (action, red flags)  NEEDS CLINICAL REVIEW" in result.output
+    assert "need clinical review: safety_labour_at_term, safety_labour_at_term: regular_tightenings" in result.output
+
+
+def test_rules_diff_sends_a_rewritten_advice_text_to_clinical_review(kb_copy):
+    advice = kb_copy / "catalogue" / "advice.yaml"
+    data = yaml.safe_load(advice.read_text())
+    item = next(a for a in data["advice"] if a["id"] == "do_not_massage_swollen_leg")
+    old_text, item["text"] = item["text"], "Massage a swollen, painful leg firmly to ease it."
+    advice.write_text(yaml.safe_dump(data, sort_keys=False))
+    result = audit("rules", "diff", str(default_path()), str(kb_copy))
+    assert result.exit_code == 1, result.output
+    assert "  advice text: do_not_massage_swollen_leg\n" in result.output
+    assert "  changed: do_not_massage_swollen_leg (text)  NEEDS CLINICAL REVIEW" in result.output
+    [review] = diff_json(kb_copy)["review"]
+    assert (review["old"], review["new"]) == (old_text, "Massage a swollen, painful leg firmly to ease it.")

@@ -111,3 +111,55 @@ def test_a_knowledge_base_may_add_questions(kb_copy):
     edit_yaml(kb_copy / "questions.yaml", add)
     kb = triage.load_knowledge_base(kb_copy)
     assert triage.Engine(kb).validate({"knee_pain": True}).knee_pain is True
+
+
+def take_baby_moving_less_out_of_scope(rules) -> None:
+    """Hostile trial 3, finding 4e: baby_moving_less taken out of core/scope.yaml, and every example
+    that would show it given leg pain, so no example reaches the out-of-scope rule."""
+    scope = rules / "core" / "scope.yaml"
+    text = scope.read_text()
+    line = "            - {field: baby_moving_less, equals: true}\n"
+    example = ", {baby_moving_less: true, weeks_pregnant: 30}"
+    assert line in text and example in text
+    scope.write_text(text.replace(line, "").replace(example, ""))
+    pregnancy = rules / "safety" / "pregnancy.yaml"
+    text = pregnancy.read_text()
+    assert text.count("{baby_moving_less: true") == 8
+    pregnancy.write_text(text.replace("{baby_moving_less: true", "{leg_pain: true, baby_moving_less: true"))
+
+
+def test_rules_check_refuses_out_of_scope_beside_a_warning_sign_found_on_generated_cases(kb_copy):
+    from click.testing import CliRunner
+
+    from triage.cli import main
+
+    take_baby_moving_less_out_of_scope(kb_copy)
+    problems = check_knowledge_base(kb_copy)
+    movements = [p for p in problems if "rule safety_reduced_fetal_movements: fires beside scope_out_of_scope" in p]
+    assert len(movements) == 1, problems
+    assert "generated case {'baby_moving_less': True}" in movements[0]
+    assert "NOT COVERED BY THIS TOOL beside its warning sign baby_moving_less; cause reduced_fetal_movements; urgency urgent" in movements[0]
+    assert any("rule safety_reduced_movements_early: fires beside scope_out_of_scope" in p for p in problems)
+    result = CliRunner().invoke(main, ["rules", "check", str(kb_copy)])
+    assert result.exit_code == 1 and "safety_reduced_fetal_movements: fires beside scope_out_of_scope" in result.output
+    refused = CliRunner().invoke(main, ["--rules", str(kb_copy), "assess", "-"],
+                                 input='{"baby_moving_less": true, "weeks_pregnant": 30}')
+    assert refused.exit_code == 1 and "NOT COVERED" in refused.output and "Traceback" not in refused.output
+
+
+def test_rules_check_refuses_out_of_scope_beside_a_finding_shown_by_a_does_not_fire_example(kb_copy):
+    # The fires examples given leg pain (so the older check, on fires examples, passes); an
+    # example of the early rule that must not fire it still shows the later rule out of scope.
+    scope = kb_copy / "core" / "scope.yaml"
+    text = scope.read_text()
+    line = "            - {field: baby_moving_less, equals: true}\n"
+    scope.write_text(text.replace(line, "").replace(", {baby_moving_less: true, weeks_pregnant: 30}", ""))
+    pregnancy = kb_copy / "safety" / "pregnancy.yaml"
+    lines = pregnancy.read_text().splitlines(keepends=True)
+    pregnancy.write_text("".join(line.replace("{baby_moving_less: true", "{leg_pain: true, baby_moving_less: true")
+                                 if line.lstrip().startswith("fires:") else line for line in lines))
+    problems = check_knowledge_base(kb_copy)
+    assert any("rule safety_reduced_fetal_movements: fires beside scope_out_of_scope (out of scope) on the example "
+               "safety_reduced_movements_early examples.does_not_fire[1] {'baby_moving_less': True, 'weeks_pregnant': 20}"
+               in p for p in problems), problems
+    assert not any("also fires scope_out_of_scope" in p for p in problems)  # the older check alone saw nothing

@@ -3,8 +3,11 @@
 ``triage audit FILES --against OLD_RULES_DIR`` assesses every case with the old and
 the new knowledge base and reports, for a hazard log or a clinical release note:
 
-- each case whose urgency, action (what to do), causes or red flags changed (old, new, and the rules
-  that fired in each);
+- each case whose urgency, action (what to do), causes, red flags, advice or out-of-scope
+  verdict changed (old, new, and the rules that fired in each);
+- the cases given advice unsafely (advice newly given to an emergency or urgent case, or
+  advice the old knowledge base withheld now given) and the cases now out of scope beside a
+  warning sign, a cause or an urgency above routine: safety changes, whatever the level;
 - the transition matrix of old level against new level;
 - the vignettes that became under-triaged, and those that became correct;
 - the generated cases (:mod:`triage.differential`) now less urgent, which finds a
@@ -22,11 +25,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, computed_field
 
 from .assessment import Assessment, KnowledgeBaseInfo
 from .audit import LEVELS, VIGNETTE_SUFFIXES, Vignette, _records, _vignette
-from .differential import GeneratedComparison, render_generated
+from .differential import GeneratedComparison, render_generated, scope_contradiction, unsafe_advice
 from .engine import Engine
 from .errors import CaseError
 from .inputs import ERROR, case_from_row, files_in, read_file
@@ -62,23 +65,43 @@ class Side(BaseModel):
     causes: list[str]
     red_flags: list[str]
     fired_rules: list[str]
+    advice: list[str] = []  # the advice ids the person is given
+    withheld_advice: list[str] = []  # advice a fired rule withholds
+    out_of_scope: bool = False  # "NOT COVERED BY THIS TOOL"
+
+    @property
+    def scope_contradiction(self) -> bool:
+        """Out of scope beside a warning sign, a cause or an urgency above routine."""
+        return scope_contradiction(self.out_of_scope, self.urgency, self.causes, self.red_flags)
 
 
 class CaseChange(BaseModel):
-    """A case whose urgency, action, causes or red flags differ between the knowledge bases."""
+    """A case whose urgency, action, causes, red flags, advice or out-of-scope verdict differ between the knowledge bases."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     id: str
     source: str
     expected_urgency: Urgency | None
-    changed: list[str]  # of urgency, action, causes, red_flags
+    changed: list[str]  # of urgency, action, causes, red_flags, advice, out_of_scope
     old: Side
     new: Side
 
     @property
     def less_urgent(self) -> bool:
         return self.new.urgency.rank < self.old.urgency.rank
+
+    @computed_field  # in --format json too
+    @property
+    def unsafe_advice(self) -> list[str]:
+        """Advice newly given to an emergency or urgent case, or advice the old answer withheld now given."""
+        return unsafe_advice(self.old.advice, self.old.withheld_advice, self.new.advice, self.new.urgency)
+
+    @computed_field  # in --format json too
+    @property
+    def new_scope_contradiction(self) -> bool:
+        """Now out of scope beside a warning sign, a cause or an urgency above routine (and not before)."""
+        return self.new.scope_contradiction and not self.old.scope_contradiction
 
 
 class ImpactReport(BaseModel):
@@ -99,6 +122,18 @@ class ImpactReport(BaseModel):
     newly_correct: list[str]  # vignettes appropriate now and not before
     new_only: list[str] = []  # cases only the new knowledge base can read (e.g. new questions), with why
     generated: GeneratedComparison | None = None  # both knowledge bases on generated cases (triage.differential)
+
+    @computed_field  # in --format json too
+    @property
+    def unsafe_advice(self) -> list[str]:
+        """Cases given advice unsafely by the change (see :meth:`CaseChange.unsafe_advice`): a failure."""
+        return [c.id for c in self.changes if c.unsafe_advice]
+
+    @computed_field  # in --format json too
+    @property
+    def scope_contradictions(self) -> list[str]:
+        """Cases now out of scope beside a warning sign, a cause or an urgency above routine: a failure."""
+        return [c.id for c in self.changes if c.new_scope_contradiction]
 
     @property
     def serious_newly_under_triaged(self) -> list[str]:
@@ -170,12 +205,12 @@ def compare(records: list[Record], old: Engine, new: Engine) -> ImpactReport:
     newly_under, newly_correct, less, more, new_only = [], [], [], [], []
     for record in records:
         try:
-            after = _side(new.assess(record.case, source=record.source), record.expected_urgency)
+            after = _side(new.assess(record.case, source=record.source), record.expected_urgency, new)
         except CaseError as error:  # the knowledge base in use cannot read it: the input is wrong
             problems.append(str(error))
             continue
         try:
-            before = _side(old.assess(record.case, source=record.source), record.expected_urgency)
+            before = _side(old.assess(record.case, source=record.source), record.expected_urgency, old)
         except CaseError as error:  # e.g. it answers a question the old knowledge base did not have
             new_only.append(f"{record.id}: the old knowledge base cannot assess it: {error}")
             continue
@@ -203,7 +238,8 @@ def compare(records: list[Record], old: Engine, new: Engine) -> ImpactReport:
 
 
 def _differences(before: Side, after: Side) -> list[str]:
-    """Which of urgency, action, causes and red flags differ (causes and red flags as sets: a new order is no change).
+    """Which of urgency, action, causes, red flags, advice and out of scope differ (causes, red flags
+    and advice as sets: a new order is no change).
 
     The action's meaning cannot be checked, so any change of its text is a change to look at,
     unless it is only the new level's own action in place of the old level's (the urgency says that).
@@ -211,16 +247,21 @@ def _differences(before: Side, after: Side) -> list[str]:
     changed = ["urgency"] if before.urgency != after.urgency else []
     if before.action != after.action and (before.action, after.action) != (before.urgency.action, after.urgency.action):
         changed.append("action")
-    return changed + [name for name in ("causes", "red_flags") if set(getattr(before, name)) != set(getattr(after, name))]
+    changed += [name for name in ("causes", "red_flags", "advice") if set(getattr(before, name)) != set(getattr(after, name))]
+    return changed + (["out_of_scope"] if before.out_of_scope != after.out_of_scope else [])
 
 
-def _side(assessment: Assessment, expected: Urgency | None) -> Side:
+def _side(assessment: Assessment, expected: Urgency | None, engine: Engine) -> Side:
     actual = assessment.urgency
     verdict = None
     if expected is not None:
         verdict = "appropriate" if actual == expected else "over" if actual.rank > expected.rank else "under"
+    rules = engine.knowledge_base.rule_by_id
+    withheld = dict.fromkeys(a for r in assessment.fired_rules for a in rules[r.id].spec.then.withhold_advice)
     return Side(urgency=actual, action=assessment.action, verdict=verdict, causes=assessment.cause_ids,
-                red_flags=[f.id for f in assessment.red_flags], fired_rules=[r.id for r in assessment.fired_rules])
+                red_flags=[f.id for f in assessment.red_flags], fired_rules=[r.id for r in assessment.fired_rules],
+                advice=[a.id for a in assessment.advice], withheld_advice=list(withheld),
+                out_of_scope=assessment.out_of_scope)
 
 
 def _info(engine: Engine) -> KnowledgeBaseInfo:
@@ -245,6 +286,19 @@ def render_impact(report: ImpactReport) -> str:
         lines.append(f"  {count} case{'s' if count != 1 else ''} only the new knowledge base can assess "
                      "(left out of the comparison):")
         lines += [f"    {reason}" for reason in report.new_only]
+    alerts = []
+    if report.unsafe_advice:
+        alerts += [f"UNSAFE ADVICE ({len(report.unsafe_advice)}): advice newly given to an emergency or urgent case, "
+                     f"or advice the old knowledge base withheld now given: {', '.join(report.unsafe_advice)} "
+                     "(see Changed cases below)", ""]
+    if report.scope_contradictions:
+        alerts += [f"OUT OF SCOPE BESIDE A FINDING ({len(report.scope_contradictions)}): 'not covered by this tool' "
+                     f"beside a warning sign, a cause or an urgency above routine: {', '.join(report.scope_contradictions)}"
+                     " (see Changed cases below)", ""]
+    if report.generated is not None and report.generated.safety_changes:
+        alerts += [f"UNSAFE ADVICE OR OUT OF SCOPE ON GENERATED CASES ({len(report.generated.safety_changes)}): see "
+                   "Generated cases below", ""]
+    lines[1:1] = alerts  # under the heading, above everything else: a reviewer cannot miss them
     lines += ["", "Transitions (rows: old level, columns: new level)"]
     width = max(len(level) for level in report.levels) + 2
     lines.append(" " * width + "".join(f"{level:>{width}}" for level in report.levels))
@@ -261,9 +315,16 @@ def render_impact(report: ImpactReport) -> str:
         lines.append(f"  {change.id} ({change.source}{expected}): {change.old.urgency.value} -> {change.new.urgency.value}{flag}")
         if "action" in change.changed:
             lines.append(f"    action: {change.old.action} -> {change.new.action}")
-        for name in ("causes", "red_flags"):
+        for name in ("causes", "red_flags", "advice"):
             if name in change.changed:
                 lines.append(f"    {name}: {', '.join(getattr(change.old, name)) or '-'} -> {', '.join(getattr(change.new, name)) or '-'}")
+        if change.unsafe_advice:
+            why = (f"newly given to an {change.new.urgency.value} case" if change.new.urgency in SERIOUS
+                   else "withheld by the old answer, now given")
+            lines.append(f"    UNSAFE ADVICE: {', '.join(change.unsafe_advice)} ({why})")
+        if "out_of_scope" in change.changed:
+            flag = "  OUT OF SCOPE BESIDE A FINDING" if change.new_scope_contradiction else ""
+            lines.append(f"    out of scope: {change.old.out_of_scope} -> {change.new.out_of_scope}{flag}")
         lines.append(f"    old fired: {', '.join(change.old.fired_rules) or '-'}")
         lines.append(f"    new fired: {', '.join(change.new.fired_rules) or '-'}")
     if report.generated is not None:

@@ -8,6 +8,12 @@ by id (added, removed, reworded: text or help; changed: anything else), and so a
 the causes and advice of the catalogue. Every pack of both knowledge bases is
 compared, whatever packs are selected for use.
 
+Wording a person acts on cannot be judged by a machine, so it is listed under NEEDS
+CLINICAL REVIEW: a question's text or help, the label of a choice value both offer (a swap
+of two labels, so that "Severe weakness" now sends ``none``, is called LABELS SWAPPED), a
+rule's action text, the reason of a red flag a rule keeps, and an advice text.
+``triage rules diff`` exits 1 on any of them: a release waits for a clinician.
+
 The manifest (``kb.yaml``) is compared too: packs added, removed or changed (a pack
 used by default before and not now, or removed, is LESS URGENT: its rules no longer
 run for anyone who does not ask for it), the disclaimer, and the lines of worsening
@@ -75,6 +81,18 @@ class Section(BaseModel):
     reworded: list[str] = []  # questions whose only changes are their text or help
 
 
+class Review(BaseModel):
+    """Wording a person acts on that changed: a clinician must read it (a machine cannot judge it)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: str  # question text | question help | choice label | action | red-flag reason | advice text
+    id: str  # the question (with the choice value) or the rule (with the red flag)
+    old: Any
+    new: Any
+    swapped_with: Any = None  # a choice label: the other value whose old label this value now carries
+
+
 class ManifestDiff(BaseModel):
     """What changed in ``kb.yaml``: packs, disclaimer, worsening advice."""
 
@@ -114,6 +132,7 @@ class KnowledgeBaseDiff(BaseModel):
     advice: Section
 
     removed_urgencies: dict[str, str] = {}  # removed rule -> the urgency it set (above self_care)
+    review: list[Review] = []  # wording a person acts on that changed: NEEDS CLINICAL REVIEW
     generated: GeneratedComparison | None = None  # the differential check on generated cases, when run
 
     @property
@@ -145,7 +164,46 @@ def diff_knowledge_bases(old: KnowledgeBase, new: KnowledgeBase) -> KnowledgeBas
         advice=_section(old.advice, new.advice, _dump),
         removed_urgencies={rule: old.rule_by_id[rule].spec.then.urgency.value for rule in rules.removed
                            if (old.rule_by_id[rule].spec.then.urgency or Urgency.SELF_CARE) is not Urgency.SELF_CARE},
+        review=_question_review(old, new) + _rule_review(old, new) + [
+            Review(kind="advice text", id=key, old=old.advice[key].text, new=item.text)
+            for key, item in new.advice.items() if key in old.advice and old.advice[key].text != item.text],
     )
+
+
+def _question_review(old: KnowledgeBase, new: KnowledgeBase) -> list[Review]:
+    """A question's text or help, and the labels of the choice values both offer, that changed."""
+    found = []
+    for key, after in new.question_by_id.items():
+        before = old.question_by_id.get(key)
+        if before is None:
+            continue
+        for part in ("text", "help"):
+            if getattr(before, part) != getattr(after, part):
+                found.append(Review(kind=f"question {part}", id=key, old=getattr(before, part), new=getattr(after, part)))
+        old_labels = {c.value: c.label for c in getattr(before, "choices", None) or []}
+        for choice in getattr(after, "choices", None) or []:
+            if choice.value in old_labels and old_labels[choice.value] != choice.label:
+                # The person sees only the label: a label another value had sends this value instead.
+                other = next((v for v, label in old_labels.items() if label == choice.label and v != choice.value), None)
+                found.append(Review(kind="choice label", id=f"{key} = {choice.value}", old=old_labels[choice.value],
+                                    new=choice.label, swapped_with=other))
+    return found
+
+
+def _rule_review(old: KnowledgeBase, new: KnowledgeBase) -> list[Review]:
+    """A rule's own action text, and the reason of each red flag it keeps, that changed."""
+    found = []
+    for key, after in new.rule_by_id.items():
+        before = old.rule_by_id.get(key)
+        if before is None:
+            continue
+        if before.spec.then.action != after.spec.then.action:
+            found.append(Review(kind="action", id=key, old=before.spec.then.action, new=after.spec.then.action))
+        reasons = {flag.id: flag.reason for flag in before.spec.then.red_flags}
+        for flag in after.spec.then.red_flags:
+            if flag.id in reasons and reasons[flag.id] != flag.reason:
+                found.append(Review(kind="red-flag reason", id=f"{key}: {flag.id}", old=reasons[flag.id], new=flag.reason))
+    return found
 
 
 def _manifest_diff(old: KnowledgeBase, new: KnowledgeBase) -> ManifestDiff:
@@ -224,6 +282,7 @@ def render_diff(diff: KnowledgeBaseDiff) -> str:
         named = [f"{rule} (removed; it set {diff.removed_urgencies[rule]})" if rule in diff.removed_urgencies
                  else f"{rule} ({_pack_concern(diff, rule)})" if rule.startswith("pack ") else rule for rule in lowered]
         lines += ["", f"LESS URGENT ({len(lowered)}): {', '.join(named)}: check these first."]
+    lines += _render_review(diff)
     if diff.manifest.worsening_advice_removed:
         lines += ["", f"WORSENING ADVICE REMOVED ({len(diff.manifest.worsening_advice_removed)} line(s)): every result "
                       "no longer tells the person this; check it was meant (see Manifest below)."]
@@ -234,7 +293,12 @@ def render_diff(diff: KnowledgeBaseDiff) -> str:
     if diff.generated is not None and diff.generated.less_urgent:
         lines += ["", f"LESS URGENT ON GENERATED CASES ({len(diff.generated.less_urgent)}): the changes above "
                       "answer these less urgently (see Generated cases below)."]
+    if diff.generated is not None and diff.generated.safety_changes:
+        lines += ["", f"UNSAFE ADVICE OR OUT OF SCOPE ON GENERATED CASES ({len(diff.generated.safety_changes)}): advice "
+                      "newly given to an emergency or urgent case or no longer withheld, or 'not covered by this tool' "
+                      "beside a finding (see Generated cases below)."]
     lines += _render_manifest(diff)
+    reviewed = {item.id.split(" = ")[0].split(": ")[0] for item in diff.review}  # the question or rule of each
     for title, section in (("Rules", diff.rules), ("Questions", diff.questions),
                            ("Causes", diff.causes), ("Advice", diff.advice)):
         if not (section.added or section.removed or section.changed):
@@ -247,12 +311,32 @@ def render_diff(diff: KnowledgeBaseDiff) -> str:
         for item in section.changed:
             parts = [c.part for c in item.changes]
             verb = "reworded" if item.id in section.reworded else "changed"
-            lines.append(f"  {verb}: {item.id} ({', '.join(parts)})" + ("  LESS URGENT" if item.less_urgent else ""))
+            lines.append(f"  {verb}: {item.id} ({', '.join(parts)})" + ("  LESS URGENT" if item.less_urgent else "")
+                         + ("  NEEDS CLINICAL REVIEW" if section is not diff.causes and item.id in reviewed else ""))
             for change in item.changes:
                 lines.append(f"    {change.part}: {_show(change.old)} -> {_show(change.new)}")
     if diff.generated is not None:
         lines += ["", *render_generated(diff.generated)]
     return "\n".join(lines)
+
+
+def _render_review(diff: KnowledgeBaseDiff) -> list[str]:
+    """NEEDS CLINICAL REVIEW: each changed wording a person acts on, old and new; swapped labels first."""
+    if not diff.review:
+        return []
+    swapped = [item for item in diff.review if item.swapped_with is not None]
+    lines = []
+    if swapped:
+        lines += ["", f"LABELS SWAPPED ({len(swapped)}): a person sees only the label, so picking it now sends "
+                      "another answer:"]
+        lines += [f"  {item.id} is now labelled {item.new!r}, the old label of {item.swapped_with!r} "
+                  f"(it was {item.old!r})" for item in swapped]
+    lines += ["", f"NEEDS CLINICAL REVIEW ({len(diff.review)}): wording a person acts on changed; a machine cannot "
+                  "judge its meaning, so a clinician must read each:"]
+    for item in diff.review:
+        lines += [f"  {item.kind}: {item.id}" + ("  LABELS SWAPPED" if item.swapped_with is not None else ""),
+                  f"    old: {_show(item.old)}", f"    new: {_show(item.new)}"]
+    return lines
 
 
 def _pack_concern(diff: KnowledgeBaseDiff, name: str) -> str:

@@ -209,7 +209,12 @@ def _impact(report: ImpactReport) -> list[str]:
     serious = report.serious_newly_under_triaged
     box = (f'<p class="warning"><strong>Newly under-triaged emergency or urgent vignettes: {e(", ".join(serious))}</strong></p>'
            if serious else '<p class="ok">No emergency or urgent vignette became under-triaged.</p>')
-    parts = ['<section id="impact"><h2>Change impact</h2>', box,
+    alerts = [f'<p class="warning"><strong>{e(title)} ({len(ids)}): {e(", ".join(ids))}</strong></p>'
+              for title, ids in (("Unsafe advice: newly given to an emergency or urgent case, or withheld before",
+                                  report.unsafe_advice),
+                                 ("Out of scope beside a warning sign, a cause or an urgency above routine",
+                                  report.scope_contradictions)) if ids]
+    parts = ['<section id="impact"><h2>Change impact</h2>', box, *alerts,
              f"<p>Old: {e(old.name)} {e(old.version)}, sha256 <code>{e(old.sha256)}</code><br>"
              f"New: {e(new.name)} {e(new.version)}, sha256 <code>{e(new.sha256)}</code></p>",
              f"<p>{report.cases} cases ({report.vignettes} with an expected level): {len(report.changes)} changed, "
@@ -226,12 +231,13 @@ def _impact(report: ImpactReport) -> list[str]:
              f"<h3>Changed cases ({len(report.changes)})</h3>"]
     if not report.changes:
         return parts + ["<p>None.</p></section>"]
-    parts.append("<table><thead><tr><th>Case</th><th>Expected</th><th>Old</th><th>New</th><th>Action, causes and red flags</th>"
+    parts.append("<table><thead><tr><th>Case</th><th>Expected</th><th>Old</th><th>New</th><th>Action, causes, red flags, advice and out of scope</th>"
                  "<th>Rules fired (old / new)</th></tr></thead><tbody>")
     for c in report.changes:
         lower = ' <strong>less urgent</strong>' if c.less_urgent else ""
         detail = "; ".join(f"{name}: {e(_listed(getattr(c.old, name)))} &rarr; {e(_listed(getattr(c.new, name)))}"
-                           for name in ("action", "causes", "red_flags") if name in c.changed) or "unchanged"
+                           for name in ("action", "causes", "red_flags", "advice", "out_of_scope")
+                           if name in c.changed) or "unchanged"
         parts.append(f"<tr><td>{e(c.id)}</td><td>{e(c.expected_urgency.value if c.expected_urgency else '-')}</td>"
                      f"<td>{e(c.old.urgency.value)}</td><td>{e(c.new.urgency.value)}{lower}</td><td>{detail}</td>"
                      f"<td>{e(', '.join(c.old.fired_rules) or '-')}<br>/ {e(', '.join(c.new.fired_rules) or '-')}</td></tr>")
@@ -240,6 +246,8 @@ def _impact(report: ImpactReport) -> list[str]:
 
 def _listed(value) -> str:
     """An action's text as it is; causes or red flags joined by commas; '-' for none."""
+    if isinstance(value, bool):  # out of scope
+        return "yes" if value else "no"
     return (value if isinstance(value, str) else ", ".join(value)) or "-"
 
 

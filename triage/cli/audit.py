@@ -42,10 +42,12 @@ def audit(state: State, files: tuple[str, ...], fmt: str, strict: bool, old_rule
     with what fired. Exits 1 when any emergency or urgent vignette is
     under-triaged (with --strict, on any under-triage).
 
-    With --against OLD_RULES_DIR: each case whose urgency, action, causes or red flags
-    changed, a transition matrix of old against new level, and the vignettes
+    With --against OLD_RULES_DIR: each case whose urgency, action, causes, red flags,
+    advice or out-of-scope verdict changed, a transition matrix of old against new level, and the vignettes
     newly under-triaged or newly correct; exits 1 when an emergency or urgent
-    vignette is newly under-triaged. Also N generated cases (--cases) assessed
+    vignette is newly under-triaged, when advice is newly given to an emergency or
+    urgent case or advice withheld before is now given, or when a case is now out of
+    scope beside a warning sign, a cause or an urgency above routine. Also N generated cases (--cases) assessed
     with both: exits 1 when one the old knowledge base sent to emergency or
     urgent care is now less urgent (with --strict, when any is less urgent).
     Each knowledge base runs its own default
@@ -93,10 +95,11 @@ def audit(state: State, files: tuple[str, ...], fmt: str, strict: bool, old_rule
 
         rule_coverage = coverage(engine.knowledge_base, fired)
     shown = rule_coverage if with_coverage else None
-    click.echo(_json(report, shown, impact) if fmt == "json" else _text(report, shown, impact))
+    problems = _in_file_order(problems, files)
+    click.echo(_json(report, shown, impact, problems) if fmt == "json" else _text(report, shown, impact, problems))
     if html_path is not None:
         _write_html(html_path, report, rule_coverage, impact, files)
-    for problem in _in_file_order(problems, files):
+    for problem in problems:
         click.echo(f"error: {problem}", err=True)
     failures = _failures(report, shown, impact, strict)
     if problems:
@@ -133,13 +136,21 @@ def _old_engine(path: Path, packs: list[str] | None):
         raise click.ClickException(f"the old knowledge base (--against {path}) is refused: {error}") from None
 
 
-def _text(report, rule_coverage, impact) -> str:
+def _incomplete(problems: list[str]) -> str:
+    """The heading that keeps figures with vignettes left out from reading as a clean audit."""
+    count = len(problems)
+    return (f"INCOMPLETE AUDIT: {count} problem{'s' if count != 1 else ''} with the vignettes: the figures below "
+            "leave those vignettes out (each is listed on standard error, and in --format json as 'problems')")
+
+
+def _text(report, rule_coverage, impact, problems: list[str]) -> str:
     from ..audit import render_report
 
+    parts = [_incomplete(problems)] if problems else []
     if report is not None:
-        parts = [render_report(report)]
+        parts.append(render_report(report))
     else:
-        parts = ["No vignettes (no expected levels): changes only." if impact is not None else "No vignette could be read."]
+        parts.append("No vignettes (no expected levels): changes only." if impact is not None else "No vignette could be read.")
     if rule_coverage is not None:
         from ..coverage import render_coverage
 
@@ -151,8 +162,11 @@ def _text(report, rule_coverage, impact) -> str:
     return "\n\n".join(parts)
 
 
-def _json(report, rule_coverage, impact) -> str:
+def _json(report, rule_coverage, impact, problems: list[str]) -> str:
     data = report.model_dump(mode="json") if report is not None else {"vignettes": 0}
+    # Vignettes left out must show in the JSON too, or its figures read as a clean audit.
+    data["complete"] = not problems
+    data["problems"] = list(problems)
     data["coverage"] = rule_coverage.model_dump(mode="json") if rule_coverage is not None else None
     data["impact"] = impact.model_dump(mode="json") if impact is not None else None
     return json.dumps(data, indent=2)
@@ -183,6 +197,12 @@ def _failures(report, rule_coverage, impact, strict: bool) -> list[str]:
         newly = impact.newly_under_triaged if strict else impact.serious_newly_under_triaged
         if newly:
             failures.append(named(f"vignette{'s' if len(newly) != 1 else ''} newly under-triaged by the change", newly))
+        if impact.unsafe_advice:
+            failures.append(named("cases given advice unsafely by the change (newly given to an emergency or urgent "
+                                  "case, or withheld before)", impact.unsafe_advice))
+        if impact.scope_contradictions:
+            failures.append(named("cases now out of scope beside a warning sign, a cause or an urgency above routine",
+                                  impact.scope_contradictions))
         if strict and impact.less_urgent:
             failures.append(named("cases now less urgent (--strict)", impact.less_urgent))
         if impact.generated is not None:
@@ -191,6 +211,10 @@ def _failures(report, rule_coverage, impact, strict: bool) -> list[str]:
                 what = "less urgent (--strict)" if strict else "less urgent than the emergency or urgent care they had"
                 failures.append(f"{len(lowered)} of {impact.generated.cases} generated cases {what}: "
                                 f"{', '.join(lowered[:5])}{', ...' if len(lowered) > 5 else ''}")
+        if impact.generated is not None and impact.generated.safety_changes:
+            flagged = impact.generated.safety_changes
+            failures.append(f"{len(flagged)} of {impact.generated.cases} generated cases given advice unsafely or "
+                            f"out of scope beside a finding: {', '.join(flagged[:5])}{', ...' if len(flagged) > 5 else ''}")
     if rule_coverage is not None and strict and rule_coverage.serious_without_vignette:
         failures.append(named("emergency or urgent rules with no vignette at their level (--strict)",
                               rule_coverage.serious_without_vignette))

@@ -52,6 +52,9 @@ def list_rules(state: State, fmt: str) -> None:
 def check_rules(state: State, directory: Path | None) -> None:
     """Validate a knowledge base: schema, unique ids, known fields, quotes, examples.
 
+    Also that the out-of-scope result never sits beside a warning sign, a cause
+    or an urgency above routine, on every example and on generated cases.
+
     Also warns (without failing) where a rule could make an answer less urgent:
     a rule whose fact stops a more urgent rule, two rules concluding different
     urgencies in the same situation, a red-flag question that no longer raises
@@ -100,9 +103,15 @@ def diff_rules(state: State, old_dir: Path, new_dir: Path | None, fmt: str, gene
     with both knowledge bases (each with its default packs, or both with
     --pack), listing every case now less urgent, with the rules that fired.
 
+    Wording a person acts on (a question's text or help, a choice's label, a
+    rule's action or red-flag reason, an advice text) is listed under NEEDS CLINICAL REVIEW,
+    swapped choice labels under LABELS SWAPPED.
+
     Exits 1 when a rule became less urgent or a rule that set an urgency was
     removed, a pack used by default is no longer used by default or was
-    removed, or a generated case is less urgent, so a release script can stop there.
+    removed, a wording needs clinical review, or a generated case is less
+    urgent, given advice unsafely or out of scope beside a finding, so a
+    release script can stop there.
     """
     from ..kbdiff import diff_knowledge_bases, render_diff
 
@@ -117,8 +126,14 @@ def diff_rules(state: State, old_dir: Path, new_dir: Path | None, fmt: str, gene
     reasons = ([f"{len(rules)} rule(s) less urgent or removed: {', '.join(rules)}"] if rules else []) + (
         [f"{len(packs)} pack(s) no longer used by default or removed: "
          f"{', '.join(name.removeprefix('pack ') for name in packs)}"] if packs else [])
+    if result.review:
+        reasons.append(f"{len(result.review)} wording change(s) a person acts on need clinical review: "
+                       f"{', '.join(dict.fromkeys(item.id for item in result.review))}")
     if result.generated is not None and result.generated.less_urgent:
         reasons.append(f"{len(result.generated.less_urgent)} of {result.generated.cases} generated cases less urgent")
+    if result.generated is not None and result.generated.safety_changes:
+        reasons.append(f"{len(result.generated.safety_changes)} of {result.generated.cases} generated cases given advice "
+                       "unsafely or out of scope beside a finding")
     if reasons:
         raise click.ClickException("; ".join(reasons))
 

@@ -279,3 +279,94 @@ def out_of_scope_problems(engine: Engine, rule: Rule, fired_by_case: dict) -> li
                             "the result would say the answers are not covered by this tool: add the fields this rule "
                             f"acts on ({', '.join(fields) or 'none'}) to the list in core/scope.yaml")
     return problems
+
+
+def _single_answer_cases(kb: KnowledgeBase) -> list[dict]:
+    """Cases of one answer each (every value of every question; whole numbers at their bounds and
+    at each threshold a rule tests, and either side), alone and at each stage of pregnancy ("no"
+    alone only).
+
+    Random cases (:mod:`triage.samples`) almost never leave every complaint unanswered, and so
+    almost never reach the out-of-scope rule: one answer at a time reaches exactly the cases it
+    decides, such as a baby moving less at 30 weeks with nothing else answered.
+    """
+    thresholds: dict[str, set[int]] = {}
+    for rule in kb.rules:
+        for test in (t for t in walk(rule.spec.when) if isinstance(t, FieldTest)):
+            for bound in (test.ge, test.le, test.gt, test.lt):
+                if bound is not None:
+                    thresholds.setdefault(test.field, set()).update({bound - 1, bound, bound + 1})
+    answers: list[tuple[str, object]] = []
+    for question in kb.questions:
+        if hasattr(question, "values"):  # a choice
+            values = list(question.values)
+        elif hasattr(question, "min"):  # a whole number
+            values = sorted(v for v in {question.min, question.max, *thresholds.get(question.id, ())}
+                            if question.min <= v <= question.max)
+        else:
+            values = [True, False]
+        answers += [(question.id, value) for value in values]
+    stages: list[dict] = [{}]
+    fields = {q.id for q in kb.questions}
+    if "weeks_pregnant" in fields:
+        stages += [{"weeks_pregnant": weeks} for weeks in (8, 18, 30, 39)]
+    if "trimester" in fields:
+        stages += [{"trimester": trimester} for trimester in (1, 2, 3)]
+    cases = []
+    for field, value in answers:
+        # A "no" decides little on its own: alone only, to keep the check quick.
+        for stage in stages if value is not False else stages[:1]:
+            if field not in stage and not (field == "trimester" and "weeks_pregnant" in stage):
+                cases.append({**stage, field: value})
+    return cases
+
+
+def scope_contradiction_problems(engine: Engine, fired_by_case: dict, random_cases: int = 200) -> list[str]:
+    """Cases where the out-of-scope rule fires beside a warning sign, a cause or an urgency above routine.
+
+    The result would say NOT COVERED BY THIS TOOL beside what the tool found: the fields the
+    other rule acts on are missing from core/scope.yaml's list of complaints. Tried on every
+    example of every rule (``fired_by_case``, the cache :func:`rule_example_problems` filled), on
+    one answer at a time at each stage of pregnancy, and on seeded random cases. Each offending
+    rule is named once, with the first case that shows it.
+    """
+    from ..conclusions import OUT_OF_SCOPE_FACT
+    from ..samples import random_cases as draw
+
+    kb = engine.knowledge_base
+    scope = {r.id for r in kb.rules if OUT_OF_SCOPE_FACT in r.spec.then.derive}
+    if not scope:
+        return []
+    tried: list[tuple[str, dict, frozenset | None]] = []
+    for rule in kb.rules:
+        for kind in ("fires", "does_not_fire"):
+            for number, case in enumerate(getattr(rule.spec.examples, kind), start=1):
+                fired = fired_by_case.get(json.dumps(case, sort_keys=True, default=repr))
+                if isinstance(fired, frozenset):
+                    tried.append((f"the example {rule.id} examples.{kind}[{number}]", case, fired))
+    generated = _single_answer_cases(kb) + [
+        {k: v for k, v in case.items() if k != "id"} for case in draw(kb.questions, random_cases, seed=0)]
+    tried += [("the generated case", case, None) for case in generated]
+    problems, named = [], set()
+    for where, case, fired in tried:
+        if fired is None:
+            try:
+                fired = frozenset(f.rule.id for f in engine.fire(engine.validate(case)))
+            except CaseError:
+                continue  # a generated case the questions refuse: nothing to learn from it
+        if not fired & scope:
+            continue
+        for rule_id in sorted(fired - scope - named):
+            then = kb.rule_by_id[rule_id].spec.then
+            found = (["warning sign " + ", ".join(f.id for f in then.red_flags)] if then.red_flags else []) + (
+                ["cause " + ", ".join(then.causes)] if then.causes else []) + (
+                ["urgency " + then.urgency.value] if then.urgency and then.urgency.rank > Urgency.ROUTINE.rank else [])
+            if not found:
+                continue
+            named.add(rule_id)
+            rule = kb.rule_by_id[rule_id]
+            problems.append(
+                f"{rule.file}: rule {rule_id}: fires beside {', '.join(sorted(fired & scope))} (out of scope) on {where} "
+                f"{case}: the result would say NOT COVERED BY THIS TOOL beside its {'; '.join(found)}: add the fields "
+                "this rule acts on to the list in core/scope.yaml")
+    return problems

@@ -3,7 +3,8 @@
 The order of the problems is the order of the checks: loading (schema, ids,
 references), then facts that depend on themselves, the advice quotes, and each
 rule's quotes and examples (and whether its examples also fire the out-of-scope
-rule) in knowledge-base order.
+rule) in knowledge-base order; last, whether the out-of-scope rule fires beside a warning
+sign, a cause or an urgency above routine on any example or generated case.
 """
 
 from __future__ import annotations
@@ -13,7 +14,14 @@ import os
 from ..engine import Engine
 from ..errors import KnowledgeBaseError
 from .base import KnowledgeBase
-from .checks import advice_quote_problems, out_of_scope_problems, rule_example_problems, rule_quote_problems, strata
+from .checks import (
+    advice_quote_problems,
+    out_of_scope_problems,
+    rule_example_problems,
+    rule_quote_problems,
+    scope_contradiction_problems,
+    strata,
+)
 from .load import load_knowledge_base
 
 
@@ -42,7 +50,8 @@ def loaded_knowledge_base_problems(kb: KnowledgeBase) -> list[str]:
         problems += rule_quote_problems(kb, rule)
         problems += rule_example_problems(engine, rule, fired_by_case)
         problems += out_of_scope_problems(engine, rule, fired_by_case)
-    return problems
+    # Out of scope beside a warning sign, a cause or an urgency: on every example, and on generated cases.
+    return problems + scope_contradiction_problems(engine, fired_by_case)
 
 
 def check_with_warnings(path: str | os.PathLike | None = None, packs: list[str] | None = None) -> tuple[list[str], list[str]]:
