@@ -228,7 +228,7 @@ def test_period_like_pains_in_the_first_trimester_are_not_preterm_labour(engine)
     ruled_out = {"severe_abdominal_pain": False, "fainted_or_collapsed": False, "vaginal_bleeding": False}
     early = engine.assess({"weeks_pregnant": 9, "regular_tightenings": True, **ruled_out})
     assert early.urgency is Urgency.WITHIN_24H
-    assert early.cause_ids == ["ectopic_pregnancy"] and "preterm_labour" not in early.cause_ids
+    assert early.cause_ids == ["ectopic_pregnancy", "miscarriage"] and "preterm_labour" not in early.cause_ids
     for unknown in ruled_out:  # unknown is never no
         case = {"weeks_pregnant": 9, "regular_tightenings": True, **ruled_out}
         del case[unknown]
@@ -237,6 +237,10 @@ def test_period_like_pains_in_the_first_trimester_are_not_preterm_labour(engine)
     # Severe pains that come and go are severe too (hostile trial 3): A&E, not tomorrow's GP.
     assert level(engine, weeks_pregnant=9, regular_tightenings=True, pain_severity=8, **ruled_out) is Urgency.URGENT
     assert level(engine, weeks_pregnant=9, regular_tightenings=True, pain_severity=7, **ruled_out) is Urgency.WITHIN_24H
+    # The place is the early pregnancy unit or A&E, not the labour ward (new-user trial 4).
+    unknown = engine.assess({"weeks_pregnant": 9, "regular_tightenings": True, "severe_abdominal_pain": False})
+    assert "A&E" in unknown.action and "early pregnancy unit" in unknown.action and "labour ward" not in unknown.action
+    assert "miscarriage" in unknown.cause_ids and "early_pregnancy_unit" in [a.id for a in early.advice]
     # From 14 weeks, or with the stage unknown, it is preterm labour as before.
     for stage in ({"weeks_pregnant": 14}, {"trimester": 2}, {}):
         later = engine.assess({"regular_tightenings": True, **stage, **ruled_out})
