@@ -123,3 +123,14 @@ def test_a_library_caller_can_tell_the_safety_pack_is_off():
     # The new-user trial: the CLI warned, the library said nothing; the check lives on the knowledge base.
     assert triage.load_knowledge_base(packs=["core", "documents"]).safety_off is True
     assert triage.load_knowledge_base().safety_off is False
+
+
+def test_an_emergency_never_ends_with_weaker_advice_about_unanswered_warning_signs(engine):
+    # New-user trial 4: beside "call 999", "contact your midwife ... now" was a mixed message.
+    from triage.render import render_text
+
+    emergency = render_text(engine.assess({"breathless_or_chest_pain": True}))
+    assert "Warning signs not answered" in emergency and "do what it says above first" in emergency
+    assert "contact your midwife or maternity unit now" not in emergency
+    routine = render_text(engine.assess({"leg_cramps": True, "night_cramps": True}))
+    assert "contact your midwife or maternity unit now" in routine

@@ -65,8 +65,12 @@ def render_text(assessment: Assessment, explain: bool = False, colour: bool = Fa
         # Unknown is never "no": say which warning signs were not ruled out.
         lines += ["", style(_BOLD, "Warning signs not answered")]
         lines += [_wrap(question.text, bullet="? ") for question in assessment.unanswered_red_flags]
-        lines.append(_wrap("These were not answered, so they are not ruled out. If any of them applies, "
-                           "or you are unsure, contact your midwife or maternity unit now."))
+        if level in (Urgency.EMERGENCY, Urgency.URGENT):  # beside "call 999" or "go now", no weaker advice
+            lines.append(_wrap("These were not answered, so they are not ruled out: do what it says above "
+                               "first, and tell whoever sees you if any of them applies."))
+        else:
+            lines.append(_wrap("These were not answered, so they are not ruled out. If any of them applies, "
+                               "or you are unsure, contact your midwife or maternity unit now."))
 
     lines += ["", style(_BOLD, "Seek help if")]
     lines += [_wrap(text, bullet="- ") for text in assessment.worsening_advice]

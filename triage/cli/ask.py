@@ -121,10 +121,17 @@ def ask(state: State, fmt: str, save: Path | None, explain: bool) -> None:
         term.say()
         _show_result(step, term, explain)
         # The result is longer than a screen: end with the level and what to do, still in view.
-        term.say(f"\n{term.bold(step.urgency.label)}: {step.assessment.action}")
+        term.say("\n" + _headline(step, term.bold))
     if save is not None:
         write_case(save, session.answers)
         term.say(f"\nAnswers saved to {save} ('triage assess {save}' gives the same result).")
+
+
+def _headline(step: Step, bold=lambda text: text) -> str:
+    """The level and what to do, once (the same-day label is its action), and any warning of the result."""
+    label, action = step.urgency.label, step.assessment.action
+    line = bold(action) if action.lower().startswith(label.lower()) else f"{bold(label)}: {action}"
+    return "\n".join([line] + [f"WARNING: {text}" for text in step.assessment.warnings])
 
 
 def _converse(session: Session, term: _Terminal, explain: bool) -> tuple[Step, bool]:
@@ -139,7 +146,7 @@ def _converse(session: Session, term: _Terminal, explain: bool) -> tuple[Step, b
             term.say()
             _show_result(step, term, explain)
             # The result above is longer than a screen: say the action again right at the prompt.
-            offer = (f"\n{step.urgency.label}: {step.assessment.action}\nDo that now. Up to "
+            offer = (f"\n{_headline(step)}\nDo that now. Up to "
                      f"{_questions(step.remaining)} can complete the picture. Go on with them?")
         elif step.more_details:
             offer = (f"\nThe main questions are done. {_questions(step.more_details).capitalize()} about "

@@ -260,7 +260,12 @@
   function showResult(step) {
     const a = step.assessment;
     $("result-banner").className = `banner ${a.urgency}`;
-    $("result-level").textContent = `${LEVELS[a.urgency] || a.urgency} (${a.urgency})`;
+    // Out of scope is said as such, as the terminal says it, not as a plain level.
+    const heading = a.out_of_scope ? "Not covered by this tool" : (LEVELS[a.urgency] || a.urgency);
+    $("result-level").textContent = `${heading} (${a.urgency})`;
+    // Right under the action, before any button: a result made without the safety pack says so.
+    $("result-warnings").replaceChildren(...(a.warnings || []).map((text) =>
+      el("p", { className: "warning", role: "alert" }, el("strong", {}, `Warning: ${text}`))));
     $("result-action").textContent = a.action;
     $("stopped").hidden = !step.stopped_early;
     $("stopped-text").textContent = step.stopped_early
@@ -270,7 +275,6 @@
     $("details").textContent = `Answer ${questions(step.more_details)} about habits (optional)`;
     $("change").disabled = state.history.length === 0;
     const body = [
-      ...(a.warnings || []).map((text) => el("p", { className: "warning", role: "alert" }, el("strong", {}, `Warning: ${text}`))),
       ...section("Warning signs found", a.red_flags.map((f) => el("li", {}, f.reason))),
       ...section("Likely causes", a.causes.map((c) => el("li", {}, el("strong", {}, c.label),
         el("span", { className: "because" }, ` because: ${c.evidence.map(describe).join("; ") || "your answers"}`)))),
