@@ -345,3 +345,22 @@ def test_json_lists_the_vignettes_left_out_and_does_not_read_as_a_clean_audit(tm
     assert text.exit_code == 1 and text.stdout.startswith("INCOMPLETE AUDIT: 1 problem with the vignettes")
     clean = json.loads(CliRunner().invoke(main, ["audit", str(VIGNETTE_FILES[0]), "--format", "json"]).stdout)
     assert clean["complete"] is True and clean["problems"] == []
+
+
+def test_the_saved_report_says_what_was_left_out_and_that_red_flags_were_not_checked(tmp_path):
+    # New-user trial 4: the HTML page to sign said nothing of vignettes left out, and nothing of
+    # the safety pack being off (75% under-triage with no reason given).
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("- id: b1\n  expected_urgency: emergency\n  breathless_or_chest_pain: maybe\n")
+    page = tmp_path / "r.html"
+    result = CliRunner().invoke(main, ["--pack", "core", "--pack", "documents", "audit", str(VIGNETTE_FILES[0]),
+                                       str(bad), "--html", str(page)])
+    assert result.exit_code == 1
+    assert result.stdout.startswith("INCOMPLETE AUDIT") and "WARNING: The safety pack was not selected" in result.stdout
+    html_text = page.read_text()
+    assert "INCOMPLETE AUDIT" in html_text and "safety pack was not selected" in html_text
+    assert f"{bad}#1" in html_text  # the vignette left out is named on the page itself
+    data = json.loads(CliRunner().invoke(main, ["--pack", "core", "--pack", "documents", "audit",
+                                                str(VIGNETTE_FILES[0]), "--format", "json"]).stdout)
+    assert data["warnings"] and "safety pack" in data["warnings"][0]
+    assert json.loads(CliRunner().invoke(main, ["audit", str(VIGNETTE_FILES[0]), "--format", "json"]).stdout)["warnings"] == []

@@ -58,8 +58,13 @@ def e(value) -> str:
 
 
 def render_html(report: AuditReport | None, coverage: Coverage | None = None, impact: ImpactReport | None = None,
-                inputs: list[str] | None = None, version: str = "", generated: str | None = None) -> str:
-    """The whole page: provenance, figures with intervals, confusion grid, under-triage, coverage, change impact."""
+                inputs: list[str] | None = None, version: str = "", generated: str | None = None,
+                notices: list[str] | None = None, problems: list[str] | None = None) -> str:
+    """The whole page: provenance, figures with intervals, confusion grid, under-triage, coverage, change impact.
+
+    ``notices`` (vignettes left out, the safety pack left out) head the page, before any
+    figure, so a signed page can never read as a complete audit of the shipped rules.
+    """
     kb = report.knowledge_base if report is not None else impact.new_knowledge_base if impact is not None else None
     generated = generated or time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     title = f"Triage audit: {kb.name} {kb.version}" if kb else "Triage audit"
@@ -78,6 +83,9 @@ def render_html(report: AuditReport | None, coverage: Coverage | None = None, im
                      f"<br>sha256 <code>{e(kb.sha256)}</code></p>")
     if inputs:
         parts.append(f"<p>Read from: {e(', '.join(inputs))}</p>")
+    parts += [f'<p class="warning"><strong>{e(notice)}</strong></p>' for notice in notices or []]
+    if problems:  # the vignettes left out, on the page that is signed, not only on a terminal
+        parts.append("<ul>" + "".join(f"<li>{e(problem)}</li>" for problem in problems) + "</ul>")
     parts.append("</header>")
     if report is not None and report.vignettes:
         parts += _figures(report) + _confusion(report) + _under_triaged(report)

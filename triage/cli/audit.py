@@ -96,9 +96,12 @@ def audit(state: State, files: tuple[str, ...], fmt: str, strict: bool, old_rule
         rule_coverage = coverage(engine.knowledge_base, fired)
     shown = rule_coverage if with_coverage else None
     problems = _in_file_order(problems, files)
-    click.echo(_json(report, shown, impact, problems) if fmt == "json" else _text(report, shown, impact, problems))
+    # Said before any figure: vignettes left out, or red flags not checked (the safety pack left out).
+    notices = ([_incomplete(problems)] if problems else []) + [f"WARNING: {w}" for w in engine.knowledge_base.warnings]
+    click.echo(_json(report, shown, impact, problems, engine.knowledge_base.warnings) if fmt == "json"
+               else _text(report, shown, impact, notices))
     if html_path is not None:
-        _write_html(html_path, report, rule_coverage, impact, files)
+        _write_html(html_path, report, rule_coverage, impact, files, notices, problems)
     for problem in problems:
         click.echo(f"error: {problem}", err=True)
     failures = _failures(report, shown, impact, strict)
@@ -143,10 +146,10 @@ def _incomplete(problems: list[str]) -> str:
             "leave those vignettes out (each is listed on standard error, and in --format json as 'problems')")
 
 
-def _text(report, rule_coverage, impact, problems: list[str]) -> str:
+def _text(report, rule_coverage, impact, notices: list[str]) -> str:
     from ..audit import render_report
 
-    parts = [_incomplete(problems)] if problems else []
+    parts = list(notices)
     if report is not None:
         parts.append(render_report(report))
     else:
@@ -162,22 +165,24 @@ def _text(report, rule_coverage, impact, problems: list[str]) -> str:
     return "\n\n".join(parts)
 
 
-def _json(report, rule_coverage, impact, problems: list[str]) -> str:
+def _json(report, rule_coverage, impact, problems: list[str], warnings: list[str]) -> str:
     data = report.model_dump(mode="json") if report is not None else {"vignettes": 0}
     # Vignettes left out must show in the JSON too, or its figures read as a clean audit.
     data["complete"] = not problems
     data["problems"] = list(problems)
+    data["warnings"] = list(warnings)  # the safety pack left out: red flags were not checked
     data["coverage"] = rule_coverage.model_dump(mode="json") if rule_coverage is not None else None
     data["impact"] = impact.model_dump(mode="json") if impact is not None else None
     return json.dumps(data, indent=2)
 
 
-def _write_html(path: Path, report, rule_coverage, impact, files) -> None:
+def _write_html(path: Path, report, rule_coverage, impact, files, notices: list[str], problems: list[str]) -> None:
     from .. import __version__
     from ..casefiles import atomic_output
     from ..report_html import render_html
 
-    page = render_html(report, rule_coverage, impact, inputs=list(files), version=__version__)
+    page = render_html(report, rule_coverage, impact, inputs=list(files), version=__version__, notices=notices,
+                       problems=problems)
     with atomic_output(path) as out:
         out.write(page)
     click.echo(f"HTML report written to {path}", err=True)
