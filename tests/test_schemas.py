@@ -127,3 +127,10 @@ def test_schema_and_model_agree_on_generated_cases(kb, engine, case_validator, d
 def test_the_cross_field_rules_accept_what_agrees(case_validator, engine, case):
     assert list(case_validator.iter_errors(case)) == []
     engine.validate(case)
+
+
+def test_the_assessment_schema_requires_every_field_an_assessment_always_writes():
+    # New-user trial 4: `warnings` was optional in the schema, so a generated client could drop it.
+    from triage.schemas import assessment_schema
+
+    assert {"warnings", "out_of_scope", "unanswered_red_flags"} <= set(assessment_schema()["required"])

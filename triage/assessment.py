@@ -11,7 +11,9 @@ from .urgency import Urgency
 
 
 class _Result(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Serialised, every field is always written; the schema says so, so a client generated from
+    # it cannot treat `warnings` (red flags not checked) as optional.
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_serialization_defaults_required=True)
 
 
 class Evidence(_Result):
