@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -44,3 +45,12 @@ def test_the_sample_size_sentence_does_not_claim_100_percent_when_the_audit_was_
     # new-user trial: 0 of 2 correct still printed "100% on 2 vignettes means ..."
     assert all_correct_means(2, 0).startswith("even 100% on 2 vignettes would mean") and "34.2%" in all_correct_means(2, 0)
     assert all_correct_means(2, 2) == all_correct_means(2)
+
+
+@pytest.mark.parametrize("total", [1, 2, 3, 7, 70, 120])
+def test_what_100_percent_means_uses_the_lower_bound_the_figures_show(total):
+    # New-user trial 4: "95% CI 20.6-100.0%" above "at least 20.7%" for one vignette.
+    from triage.stats import all_correct_means, percent, proportion
+
+    assert f"at least {percent(proportion(total, total).low)} " in all_correct_means(total)
+    assert ("1 vignettes" in all_correct_means(total)) is False

@@ -73,9 +73,10 @@ def all_correct_means(total: int, correct: int | None = None) -> str:
     """What 100% on ``total`` vignettes shows, in words (``correct``: how many were; all when not given)."""
     if not total:
         return "no vignettes: no figure can be given"
-    low, _ = wilson(total, total)
+    low = proportion(total, total).low  # rounded as the figures above it are, so the two agree
+    vignettes = f"{total} vignette{'s' if total != 1 else ''}"
     if correct is not None and correct != total:  # not 100%: say what even 100% could show, not that it was
-        return (f"even 100% on {total} vignettes would mean, with 95% confidence, only at least {percent(low)} "
+        return (f"even 100% on {vignettes} would mean, with 95% confidence, only at least {percent(low)} "
                 f"(the lower bound of the Wilson interval)")
-    return (f"100% on {total} vignettes means, with 95% confidence, at least {percent(low)} "
+    return (f"100% on {vignettes} means, with 95% confidence, at least {percent(low)} "
             f"(the lower bound of the Wilson interval), not certainty")
