@@ -14,9 +14,10 @@ from test_fhir import fhir_answer, fhir_enabled
 
 import triage
 from triage import fhir
+from triage.case import validate_case
 from triage.interview import drive
 from triage.questionnaire import Questionnaire
-from triage.relevance import FAILS, HOLDS, OPEN
+from triage.relevance import FAILS, HOLDS, OPEN, Relevance
 from strategies import answer, consistent
 
 KB = triage.load_knowledge_base()
@@ -92,6 +93,23 @@ def test_an_answer_that_follows_from_the_others_is_not_asked():
     assert "trimester" not in RELEVANCE.analyse({"weeks_pregnant": 30}).relevant
     assert "trimester" in RELEVANCE.analyse({"weeks_pregnant": None}).relevant
     assert RELEVANCE.possible("trimester", {"weeks_pregnant": 30}) == {3, None}
+
+
+# The case model without the pairs it couples (triage.case.coupled_fields): every value checked
+# beside all the answers, the long way. The prepared rules must agree with it.
+VALIDATE_WHOLE_CASE = Relevance(KB, lambda case: validate_case(KB.case_model, case))
+
+
+@settings(max_examples=150, deadline=None)
+@given(partial_cases())
+def test_checking_only_the_coupled_answers_finds_the_same_possible_answers(case):
+    answers = dict(case)
+    for question_id in [q.id for q in KB.questions]:
+        # each question in turn unasked, beside the others; and a don't-know for it
+        others = {k: v for k, v in answers.items() if k != question_id}
+        assert RELEVANCE.possible(question_id, others) == VALIDATE_WHOLE_CASE.possible(question_id, others), \
+            (question_id, others)
+    assert RELEVANCE.analyse(answers).relevant.keys() == VALIDATE_WHOLE_CASE.analyse(answers).relevant.keys()
 
 
 def test_a_question_is_relevant_only_while_its_rule_could_change_the_result():
