@@ -135,7 +135,7 @@ def test_a_question_is_relevant_only_while_its_rule_could_change_the_result():
 def test_a_rule_that_could_fire_only_beside_one_that_says_as_much_asks_nothing():
     # A sudden swelling (a pre-eclampsia sign) is said: the rule on vomiting with pre-eclampsia
     # signs is still open, but whenever it fires the sudden-swelling rule fires too and says all
-    # it says, so vomiting is not worth asking for it (relevance._implied_by_another).
+    # it says, so vomiting is not worth asking for it (outcomes.implied_by_another).
     analysis = RELEVANCE.analyse({"lower_back_pain": True, "sudden_swelling": True})
     assert analysis.rules["safety_vomiting_with_pre_eclampsia_signs"].status == OPEN
     assert "vomiting" not in analysis.relevant

@@ -37,6 +37,7 @@ from typing import Any, Callable, Mapping
 from .compiler import _distinct, branches_of, literal_holds, strata
 from .conditions import FactTest, FieldTest, negation_normal_form, walk
 from .knowledge import KnowledgeBase, Rule
+from .outcomes import Outcome, covers, implied_by_another
 from .questions import Question
 from .urgency import Urgency
 
@@ -66,23 +67,6 @@ class _CompiledRule:
     rule: Rule
     stratum: int
     branches: tuple[_Branch, ...]
-
-
-@dataclass(frozen=True)
-class _Outcome:
-    """What a rule concludes, as sets: worked out once, compared on every screen."""
-
-    urgency: Urgency | None
-    flags: frozenset[str]
-    causes: frozenset[str]
-    advice: frozenset[str]
-    withhold: frozenset[str]
-
-    @classmethod
-    def of(cls, rule: Rule) -> "_Outcome":
-        then = rule.spec.then
-        return cls(then.urgency, frozenset(f.id for f in then.red_flags), frozenset(then.causes),
-                   frozenset(then.advice), frozenset(then.withhold_advice))
 
 
 @dataclass
@@ -156,11 +140,11 @@ class Relevance:
             for fact in rule.spec.then.derive:
                 self.derivers.setdefault(fact, []).append(rule.id)
         self.decisive = self._decisive()
-        self._outcomes = {rule.id: _Outcome.of(rule) for rule in kb.rules}
+        self._outcomes = {rule.id: Outcome.of(rule) for rule in kb.rules}
         # Which rules conclude all that each rule does: fixed by the rules, so worked out once
         # here rather than for every pair of open rules on every screen.
         self._covered_by: dict[str, frozenset[str]] = {
-            rule.id: frozenset(other.id for other in kb.rules if other is not rule and _covers(other, rule))
+            rule.id: frozenset(other.id for other in kb.rules if other is not rule and covers(other, rule))
             for rule in kb.rules
         }
 
@@ -325,44 +309,35 @@ class Relevance:
         A value the case model would refuse beside the answers so far (trimester 1 at
         week 30) is not possible.
         """
-        if cache is not None and question_id in cache:
+        cache = {} if cache is None else cache
+        if question_id in cache:
             return cache[question_id]
         domain = self._domains[question_id]
         values = set(domain)
         if self._validate is not None and any(v is not None for v in answers.values()):
             known = {k: v for k, v in answers.items() if v is not None}
-            if self._coupled is not None and self._known_valid(known, cache):
-                return self._possible_beside(question_id, known, cache)
+            if self._coupled is not None:
+                # Answers valid together (asked once an analysis, kept under None): only the answers
+                # of the fields coupled with the question can rule out one of its values.
+                if None not in cache:
+                    cache[None] = self._valid(known)
+                if cache[None]:
+                    return self._possible_beside(question_id, known, cache)
             values = {v for v in domain if self._valid({**known, question_id: v})}
-        result = frozenset(values | {UNKNOWN})
-        if cache is not None:
-            cache[question_id] = result
+        result = cache[question_id] = frozenset(values | {UNKNOWN})
         return result
 
-    def _known_valid(self, known: dict, cache: dict | None) -> bool:
-        # Asked once an analysis (the key is no question id): answers that disagree already
-        # leave every value impossible, and that is worked out the long way.
-        if cache is not None and (True,) in cache:
-            return cache[(True,)]
-        valid = self._valid(dict(known))
-        if cache is not None:
-            cache[(True,)] = valid
-        return valid
-
-    def _possible_beside(self, question_id: str, known: dict, cache: dict | None) -> frozenset:
-        """:meth:`possible` when the known answers are valid together: only the answers of the
-        fields coupled with the question can rule out one of its values."""
-        beside = tuple(sorted((k, v) for k, v in known.items() if k in self._coupled.get(question_id, ())))
-        key = (question_id, beside)
-        result = self._pair_possible.get(key)
+    def _possible_beside(self, question_id: str, known: dict, cache: dict) -> frozenset:
+        coupled = self._coupled.get(question_id, ())
+        beside = tuple(sorted((k, type(v).__name__, v) for k, v in known.items() if k in coupled))
+        result = self._pair_possible.get((question_id, beside))
         if result is None:
             result = frozenset({v for v in self._domains[question_id]
-                                if self._valid({**dict(beside), question_id: v})} | {UNKNOWN})
+                                if self._valid({**{k: v for k, _, v in beside}, question_id: v})} | {UNKNOWN})
             if len(self._pair_possible) > 100_000:  # a bound, for knowledge bases with wide coupled fields
                 self._pair_possible.clear()
-            self._pair_possible[key] = result
-        if cache is not None:
-            cache[question_id] = result
+            self._pair_possible[(question_id, beside)] = result
+        cache[question_id] = result
         return result
 
     def _valid(self, case: dict) -> bool:
@@ -398,7 +373,7 @@ class Relevance:
             )
         open_by_id = {s.rule.id: s for s in open_states}
         for state in open_states:
-            if state.matters and _implied_by_another(state, open_by_id, self._covered_by[state.rule.id]):
+            if state.matters and implied_by_another(state, open_by_id, self._covered_by[state.rule.id]):
                 state.matters = False
         relevant: dict[str, list[RuleState]] = {}
         for state in open_states:
@@ -406,41 +381,6 @@ class Relevance:
                 for name in state.open_fields:
                     relevant.setdefault(name, []).append(state)
         return Analysis(states, facts, concluded, relevant)
-
-
-def _implied_by_another(state: RuleState, open_by_id: dict[str, RuleState], covered_by: frozenset[str]) -> bool:
-    """Whether, however the open questions are answered, this rule could fire only beside
-    another open one (``open_by_id``) that concludes all it does (``covered_by``: the rules
-    that do, see :func:`_covers`):
-    then its firing changes nothing, and its questions need not be asked for it.
-
-    Exact, not a guess: each of the rule's open branches still needs every test that some
-    open branch of the other rule needs (the tests already passed stay passed), so whenever
-    this rule fires, the other fires too. (Vomiting from 20 weeks with upper tummy pain
-    already answered yes: the upper-tummy-pain rule needs only the weeks, and says more.)
-    """
-    if state.rule.spec.then.derive:
-        return False  # a derived fact's effects are other rules': keep it simple and ask
-
-    # Only a rule still kept can stand in for another, so of two rules that imply each other
-    # one is always kept (and its questions asked).
-    others = [s for rule_id in covered_by if (s := open_by_id.get(rule_id)) is not None and s.matters]
-    return bool(others) and all(
-        any(needed <= needs for other in others for needed in other.open_needs) for needs in state.open_needs
-    )
-
-
-def _covers(other: Rule, rule: Rule) -> bool:
-    """Whether ``other`` concludes all ``rule`` does: as urgent or more, the same causes,
-    warning signs and advice, and the same advice withheld."""
-    then, o = rule.spec.then, other.spec.then
-    return (
-        (then.urgency is None or (o.urgency is not None and o.urgency.rank >= then.urgency.rank))
-        and {f.id for f in then.red_flags} <= {f.id for f in o.red_flags}
-        and set(then.causes) <= set(o.causes)
-        and set(then.advice) <= set(o.advice)
-        and set(then.withhold_advice) <= set(o.withhold_advice)
-    )
 
 
 _prepared: "weakref.WeakKeyDictionary[KnowledgeBase, Relevance]" = weakref.WeakKeyDictionary()
