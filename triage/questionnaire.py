@@ -80,6 +80,7 @@ class Questionnaire:
         self._groups = {gid: (group, members) for gid, (group, members) in kb.groups.items()}
         self._group_of = {m: gid for gid, (_, members) in self._groups.items() for m in members}
         self._reasons: dict[str, Reason] = {}
+        self._first: dict[tuple, Step] = {}  # the step for no answers, by (acknowledged, details)
 
     def question(self, question_id: str) -> Question:
         """The question with this id; :class:`AnswerError` when there is none."""
@@ -121,6 +122,15 @@ class Questionnaire:
         :class:`AnswerError` when ``acknowledged`` is not an urgency level.
         """
         acknowledged = _level("acknowledged", acknowledged)  # front ends that keep their state as JSON pass the value
+        if not answers:
+            # Every person starts on the same first screen (a frozen Step): worked out once.
+            key = (acknowledged, details)
+            if key not in self._first:
+                self._first[key] = self._next_step({}, acknowledged, details)
+            return self._first[key]
+        return self._next_step(answers, acknowledged, details)
+
+    def _next_step(self, answers: Answers, acknowledged: Urgency | None, details: bool) -> Step:
         # What Engine.assess does, in two halves: the rules fire on every screen (their urgency
         # is shown and decides the stop), the full assessment is built only for a result.
         valid = self.engine.validate(answers)
