@@ -15,6 +15,7 @@ from test_fhir import fhir_answer, fhir_enabled
 import triage
 from triage import fhir
 from triage.case import validate_case
+from triage.conclusions import summarise
 from triage.interview import drive
 from triage.questionnaire import Questionnaire
 from triage.relevance import FAILS, HOLDS, OPEN, Relevance
@@ -56,9 +57,19 @@ def _summary(known):
     # Kept across examples: the completions tried for the first screens are the same in every
     # example, and an assessment depends on the answers alone (test_compiler.py and
     # test_safety_properties.py show it, whatever was assessed before).
-    result = ENGINE.assess(dict(known))
-    return (result.urgency, frozenset(result.cause_ids), frozenset(f.id for f in result.red_flags),
-            frozenset(a.id for a in result.advice))
+    # The rules that fire, summarised as an assessment would name them (conclusions.summarise:
+    # test_summarise_names_what_the_assessment_names shows they agree), without building one.
+    result = summarise(ENGINE.fire(ENGINE.validate(dict(known))))
+    return (result.urgency, frozenset(result.causes), frozenset(result.red_flags), frozenset(result.advice))
+
+
+@settings(max_examples=200, deadline=None)
+@given(partial_cases())
+def test_summarise_names_what_the_assessment_names(case):
+    assessment = ENGINE.assess(case)
+    assert _summary(frozenset(case.items())) == (
+        assessment.urgency, frozenset(assessment.cause_ids), frozenset(f.id for f in assessment.red_flags),
+        frozenset(a.id for a in assessment.advice))
 
 
 # ----------------------------------------------------------------------------- three values
