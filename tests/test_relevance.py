@@ -14,9 +14,11 @@ from test_fhir import fhir_answer, fhir_enabled
 
 import triage
 from triage import fhir
+from triage.case import validate_case
+from triage.conclusions import summarise
 from triage.interview import drive
 from triage.questionnaire import Questionnaire
-from triage.relevance import FAILS, HOLDS, OPEN
+from triage.relevance import FAILS, HOLDS, OPEN, Relevance
 from strategies import answer, consistent
 
 KB = triage.load_knowledge_base()
@@ -46,6 +48,12 @@ def partial_cases(draw):
     return consistent(case)
 
 
+def urgency_of(case):
+    """The urgency of all the case's answers, from the rules that fire on them (as the assessment's:
+    test_summarise_names_what_the_assessment_names)."""
+    return summarise(ENGINE.fire(ENGINE.validate(case))).urgency
+
+
 def summary(answers):
     return _summary(frozenset((k, v) for k, v in answers.items() if v is not None))
 
@@ -55,9 +63,19 @@ def _summary(known):
     # Kept across examples: the completions tried for the first screens are the same in every
     # example, and an assessment depends on the answers alone (test_compiler.py and
     # test_safety_properties.py show it, whatever was assessed before).
-    result = ENGINE.assess(dict(known))
-    return (result.urgency, frozenset(result.cause_ids), frozenset(f.id for f in result.red_flags),
-            frozenset(a.id for a in result.advice))
+    # The rules that fire, summarised as an assessment would name them (conclusions.summarise:
+    # test_summarise_names_what_the_assessment_names shows they agree), without building one.
+    result = summarise(ENGINE.fire(ENGINE.validate(dict(known))))
+    return (result.urgency, frozenset(result.causes), frozenset(result.red_flags), frozenset(result.advice))
+
+
+@settings(max_examples=200, deadline=None)
+@given(partial_cases())
+def test_summarise_names_what_the_assessment_names(case):
+    assessment = ENGINE.assess(case)
+    assert _summary(frozenset(case.items())) == (
+        assessment.urgency, frozenset(assessment.cause_ids), frozenset(f.id for f in assessment.red_flags),
+        frozenset(a.id for a in assessment.advice))
 
 
 # ----------------------------------------------------------------------------- three values
@@ -94,6 +112,23 @@ def test_an_answer_that_follows_from_the_others_is_not_asked():
     assert RELEVANCE.possible("trimester", {"weeks_pregnant": 30}) == {3, None}
 
 
+# The case model without the pairs it couples (triage.case.coupled_fields): every value checked
+# beside all the answers, the long way. The prepared rules must agree with it.
+VALIDATE_WHOLE_CASE = Relevance(KB, lambda case: validate_case(KB.case_model, case))
+
+
+@settings(max_examples=150, deadline=None)
+@given(partial_cases())
+def test_checking_only_the_coupled_answers_finds_the_same_possible_answers(case):
+    answers = dict(case)
+    for question_id in [q.id for q in KB.questions]:
+        # each question in turn unasked, beside the others; and a don't-know for it
+        others = {k: v for k, v in answers.items() if k != question_id}
+        assert RELEVANCE.possible(question_id, others) == VALIDATE_WHOLE_CASE.possible(question_id, others), \
+            (question_id, others)
+    assert RELEVANCE.analyse(answers).relevant.keys() == VALIDATE_WHOLE_CASE.analyse(answers).relevant.keys()
+
+
 def test_a_question_is_relevant_only_while_its_rule_could_change_the_result():
     assert "saddle_numbness" in RELEVANCE.analyse({}).relevant
     for answers in ({"saddle_numbness": True}, {"breathless_or_chest_pain": True, "lower_back_pain": True},
@@ -117,7 +152,7 @@ def test_a_question_is_relevant_only_while_its_rule_could_change_the_result():
 def test_a_rule_that_could_fire_only_beside_one_that_says_as_much_asks_nothing():
     # A sudden swelling (a pre-eclampsia sign) is said: the rule on vomiting with pre-eclampsia
     # signs is still open, but whenever it fires the sudden-swelling rule fires too and says all
-    # it says, so vomiting is not worth asking for it (relevance._implied_by_another).
+    # it says, so vomiting is not worth asking for it (outcomes.implied_by_another).
     analysis = RELEVANCE.analyse({"lower_back_pain": True, "sudden_swelling": True})
     assert analysis.rules["safety_vomiting_with_pre_eclampsia_signs"].status == OPEN
     assert "vomiting" not in analysis.relevant
@@ -140,14 +175,14 @@ def test_the_urgency_is_settled_only_when_no_open_rule_could_raise_it():
 @given(complete_cases())
 def test_the_first_result_of_a_complete_case_has_the_urgency_of_all_its_answers(case):
     run = drive(case, QUESTIONNAIRE)
-    assert run.first.urgency is run.full.urgency is ENGINE.assess(case).urgency, run.asked
+    assert run.first.urgency is run.full.urgency is urgency_of(case), run.asked
 
 
 @settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(partial_cases())
 def test_the_first_result_of_a_case_with_unknowns_has_the_urgency_of_all_its_answers(case):
     run = drive(case, QUESTIONNAIRE)
-    assert run.first.urgency is ENGINE.assess(case).urgency, run.asked
+    assert run.first.urgency is urgency_of(case), run.asked
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -155,7 +190,7 @@ def test_the_first_result_of_a_case_with_unknowns_has_the_urgency_of_all_its_ans
 def test_one_question_a_screen_the_first_result_still_has_the_urgency_of_all_the_answers(case):
     run = drive(case, ONE_AT_A_TIME)
     assert all(len(screen) == 1 for screen in run.screen_items)
-    assert run.first.urgency is ENGINE.assess(case).urgency, run.asked
+    assert run.first.urgency is urgency_of(case), run.asked
 
 
 def can_matter(question_id, answers, rng):

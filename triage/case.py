@@ -37,6 +37,23 @@ FOLLOW_UPS: dict[str, tuple[str, Any]] = {
 }
 
 
+def coupled_fields() -> dict[str, frozenset[str]]:
+    """For each field a check of :class:`CaseBase` reads beside another, those other fields.
+
+    Every check of a whole case compares two answers (the weeks and the trimester, a
+    follow-up and its finding), so a value for a field outside these pairs is valid beside
+    any answers that are valid together: :mod:`triage.relevance` uses this to ask the case
+    model only about the pairs that can disagree. Keep it in step with the validators below
+    (tests/test_relevance.py compares it with validating the whole case).
+    """
+    pairs = [("weeks_pregnant", "trimester"), *((field, finding) for field, (finding, _) in FOLLOW_UPS.items())]
+    coupled: dict[str, set[str]] = {}
+    for one, other in pairs:
+        coupled.setdefault(one, set()).add(other)
+        coupled.setdefault(other, set()).add(one)
+    return {field: frozenset(others) for field, others in coupled.items()}
+
+
 def ruled_out(answers: dict[str, Any]) -> set[str]:
     """The follow-up questions the answers leave nothing to ask (their finding was denied)."""
     return {field for field, (finding, denial) in FOLLOW_UPS.items() if answers.get(finding) == denial}

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Union
 
+from .conclusions import conclude, summarise
 from .engine import Engine, default_engine
 from .errors import (
     AnswerError,  # noqa: F401  (also importable from here)
@@ -78,6 +79,8 @@ class Questionnaire:
         self._position = {q.id: i for i, q in enumerate(self.questions)}
         self._groups = {gid: (group, members) for gid, (group, members) in kb.groups.items()}
         self._group_of = {m: gid for gid, (_, members) in self._groups.items() for m in members}
+        self._reasons: dict[str, Reason] = {}
+        self._first: dict[tuple, Step] = {}  # the step for no answers, by (acknowledged, details)
 
     def question(self, question_id: str) -> Question:
         """The question with this id; :class:`AnswerError` when there is none."""
@@ -119,12 +122,24 @@ class Questionnaire:
         :class:`AnswerError` when ``acknowledged`` is not an urgency level.
         """
         acknowledged = _level("acknowledged", acknowledged)  # front ends that keep their state as JSON pass the value
-        assessment = self.engine.assess(answers)
+        if not answers:
+            # Every person starts on the same first screen (a frozen Step): worked out once.
+            key = (acknowledged, details)
+            if key not in self._first:
+                self._first[key] = self._next_step({}, acknowledged, details)
+            return self._first[key]
+        return self._next_step(answers, acknowledged, details)
+
+    def _next_step(self, answers: Answers, acknowledged: Urgency | None, details: bool) -> Step:
+        # What Engine.assess does, in two halves: the rules fire on every screen (their urgency
+        # is shown and decides the stop), the full assessment is built only for a result.
+        valid = self.engine.validate(answers)
+        firings = self.engine.fire(valid)
         analysis = self.analyse(answers)
         queue = self.pending(answers, details, analysis)
         main = [q for q in queue if not q.detail]
         answered = sum(1 for k in answers if k != "id")
-        level = assessment.urgency
+        level = summarise(firings).urgency
         stop = (
             analysis.settled
             and self.stop_at is not None
@@ -135,6 +150,7 @@ class Questionnaire:
         if queue and not stop:
             return Step(question=self._screen(queue, answered + 1, analysis), urgency=level, answered=answered,
                         remaining=len(queue), settled=analysis.settled)
+        assessment = conclude(self.engine.knowledge_base, valid.id, firings, valid.answers())
         offered = main if stop else [] if details else self.pending(answers, True, analysis)[len(queue):]
         unanswered = [k for k, v in answers.items() if v is None and k in self._by_id and self._by_id[k].red_flag]
         return Step(assessment=assessment, urgency=level, answered=answered, remaining=len(main),
@@ -173,7 +189,14 @@ class Questionnaire:
 
     def why(self, question_id: str, analysis: Analysis) -> list[Reason]:
         """The rules an answer to the question can still decide, most urgent first."""
-        return reasons(analysis, question_id)
+        # A rule's Reason is fixed by the rule (and frozen): made once, not on every screen.
+        return [self._reason_of(s.rule) for s in _by_urgency(analysis.relevant.get(question_id, ()))]
+
+    def _reason_of(self, rule) -> Reason:
+        reason = self._reasons.get(rule.id)
+        if reason is None:
+            reason = self._reasons[rule.id] = _reason(rule)
+        return reason
 
     # ------------------------------------------------------------------ answers
 
@@ -326,9 +349,11 @@ class Session:
 
 def reasons(analysis: Analysis, question_id: str) -> list[Reason]:
     """The rules an answer to the question can still decide (over ``analysis``), most urgent first."""
-    states = sorted(analysis.relevant.get(question_id, ()),
-                    key=lambda s: (-(s.rule.spec.then.urgency or Urgency.SELF_CARE).rank, s.rule.order))
-    return [_reason(s.rule) for s in states]
+    return [_reason(s.rule) for s in _by_urgency(analysis.relevant.get(question_id, ()))]
+
+
+def _by_urgency(states):
+    return sorted(states, key=lambda s: (-(s.rule.spec.then.urgency or Urgency.SELF_CARE).rank, s.rule.order))
 
 
 def _reason(rule) -> Reason:

@@ -28,6 +28,7 @@ asking, never towards stopping early: holds and fails are always right.
 
 from __future__ import annotations
 
+import operator
 import threading
 import weakref
 from dataclasses import dataclass, field
@@ -36,6 +37,7 @@ from typing import Any, Callable, Mapping
 from .compiler import _distinct, branches_of, literal_holds, strata
 from .conditions import FactTest, FieldTest, negation_normal_form, walk
 from .knowledge import KnowledgeBase, Rule
+from .outcomes import Outcome, covers, implied_by_another
 from .questions import Question
 from .urgency import Urgency
 
@@ -55,6 +57,9 @@ class _FieldConstraint:
 class _Branch:
     fields: tuple[_FieldConstraint, ...]
     facts: tuple[tuple[str, bool], ...]  # (fact, negated)
+    # Where each of ``fields`` sits in Relevance._constraints: the same tests recur across
+    # rules (304 in 109 distinct ones in the shipped rules), so each is judged once an analysis.
+    slots: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -83,6 +88,7 @@ class Analysis:
     facts: dict[str, str]
     concluded: Urgency  # the most urgent level of the rules that hold
     relevant: dict[str, list[RuleState]] = field(default_factory=dict)  # question id -> rules it can decide
+    _priorities: dict[str, Urgency] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def settled(self) -> bool:
@@ -91,11 +97,19 @@ class Analysis:
 
     def priority(self, question_id: str) -> Urgency:
         """The most urgent level an open rule that this question can decide concludes."""
-        return Urgency.most_urgent(_urgency(s.rule) for s in self.relevant[question_id])
+        # Asked for each pending question on every sort: worked out once an analysis.
+        level = self._priorities.get(question_id)
+        if level is None:
+            level = self._priorities[question_id] = max(
+                (_urgency(s.rule) for s in self.relevant[question_id]), key=_rank, default=Urgency.SELF_CARE)
+        return level
 
     def raises(self, question_id: str) -> bool:
         """Whether the question can decide a rule more urgent than what is concluded."""
         return any(_urgency(s.rule).rank > self.concluded.rank for s in self.relevant.get(question_id, ()))
+
+
+_rank = operator.attrgetter("rank")  # Urgency.most_urgent, without its comparison methods
 
 
 def _urgency(rule: Rule) -> Urgency:
@@ -105,11 +119,19 @@ def _urgency(rule: Rule) -> Urgency:
 class Relevance:
     """The rules of a knowledge base, prepared once for three-valued evaluation."""
 
-    def __init__(self, kb: KnowledgeBase, validate: Callable[[dict], Any] | None = None):
+    def __init__(self, kb: KnowledgeBase, validate: Callable[[dict], Any] | None = None,
+                 coupled: Mapping[str, frozenset[str]] | None = None):
+        """``validate`` raises :class:`CaseError` for answers that may not go together; ``coupled``,
+        when given, names for each field the only others it can disagree with (see
+        :func:`triage.case.coupled_fields`), so :meth:`possible` validates just those pairs."""
         self.kb = kb
         self.questions: dict[str, Question] = dict(kb.question_by_id)
         self._validate = validate
+        self._coupled = coupled
+        self._pair_possible: dict[tuple, frozenset] = {}  # (question, its coupled answers) -> possible
         self._domains = {qid: q.domain(LARGEST_DOMAIN) for qid, q in self.questions.items()}
+        self._constraints: list[_FieldConstraint] = []  # each distinct test on a field, once
+        self._slot_of: dict[tuple, int] = {}
         levels = strata(kb.rules)
         compiled = [_CompiledRule(rule, levels[rule.id], self._branches(rule)) for rule in kb.rules]
         self.rules = sorted(compiled, key=lambda c: (c.stratum, c.rule.order))
@@ -118,10 +140,11 @@ class Relevance:
             for fact in rule.spec.then.derive:
                 self.derivers.setdefault(fact, []).append(rule.id)
         self.decisive = self._decisive()
+        self._outcomes = {rule.id: Outcome.of(rule) for rule in kb.rules}
         # Which rules conclude all that each rule does: fixed by the rules, so worked out once
         # here rather than for every pair of open rules on every screen.
         self._covered_by: dict[str, frozenset[str]] = {
-            rule.id: frozenset(other.id for other in kb.rules if other is not rule and _covers(other, rule))
+            rule.id: frozenset(other.id for other in kb.rules if other is not rule and covers(other, rule))
             for rule in kb.rules
         }
 
@@ -169,20 +192,30 @@ class Relevance:
                     accepted = frozenset(v for v in (*domain, UNKNOWN)
                                          if all(literal_holds(t, n, v) for t, n in literals))
                 constraints.append(_FieldConstraint(name, accepted, tuple(literals)))
-            result.append(_Branch(tuple(constraints), tuple(facts)))
+            result.append(_Branch(tuple(constraints), tuple(facts), tuple(self._slot(c) for c in constraints)))
         return tuple(result)
+
+    def _slot(self, constraint: _FieldConstraint) -> int:
+        # Tabulated tests are the same test when they accept the same answers; the others
+        # (judged from their literals) are each their own.
+        key = (constraint.field, constraint.accepted) if constraint.accepted is not None else (len(self._constraints),)
+        if key not in self._slot_of:
+            self._slot_of[key] = len(self._constraints)
+            self._constraints.append(constraint)
+        return self._slot_of[key]
 
     # ------------------------------------------------------------------ evaluation
 
     def analyse(self, answers: Mapping[str, Any]) -> Analysis:
         """Evaluate every rule over ``answers`` (asked questions; None: "don't know")."""
         answers = {k: v for k, v in answers.items() if k != "id"}
-        possible_cache: dict[str, frozenset | None] = {}
+        possible_cache: dict = {}
+        tests = [self.field_status(c, answers, possible_cache) for c in self._constraints]
         facts: dict[str, str] = {}
         fact_fields: dict[str, frozenset[str]] = {}
         states: dict[str, RuleState] = {}
         for compiled in self.rules:
-            status, fields, needs = self._rule_status(compiled, answers, facts, fact_fields, possible_cache)
+            status, fields, needs = self._rule_status(compiled, tests, facts, fact_fields)
             states[compiled.rule.id] = RuleState(compiled.rule, status, fields, open_needs=needs)
             for fact in compiled.rule.spec.then.derive:
                 self._update_fact(fact, states, facts, fact_fields)
@@ -200,10 +233,10 @@ class Relevance:
             facts[fact] = OPEN
             fact_fields[fact] = frozenset().union(*(s.open_fields for s in derived if s.status == OPEN))
 
-    def _rule_status(self, compiled, answers, facts, fact_fields, cache) -> tuple[str, frozenset[str], tuple]:
+    def _rule_status(self, compiled, tests, facts, fact_fields) -> tuple[str, frozenset[str], tuple]:
         open_branches: list[tuple[frozenset, set[str]]] = []
         for branch in compiled.branches:
-            status, needs, fields = self._branch_status(branch, answers, facts, fact_fields, cache)
+            status, needs, fields = self._branch_status(branch, tests, facts, fact_fields)
             if status == HOLDS:
                 return HOLDS, frozenset(), ()
             if status == OPEN:
@@ -214,18 +247,23 @@ class Relevance:
         # for the rule to hold: its extra questions cannot change whether it fires. (The
         # negation of "vomiting and from 20 weeks" splits into "no vomiting" or "before 20
         # weeks": once before 20 weeks holds, vomiting no longer matters to the rule.)
+        if len(open_branches) == 1:
+            needs, fields = open_branches[0]
+            return OPEN, frozenset(fields), (needs,)
         open_fields: set[str] = set()
         for needs, fields in open_branches:
             if not any(other < needs for other, _ in open_branches):
                 open_fields |= fields
         return OPEN, frozenset(open_fields), tuple(needs for needs, _ in open_branches)
 
-    def _branch_status(self, branch, answers, facts, fact_fields, cache) -> tuple[str, frozenset, set[str]]:
-        """The branch's status, what it still needs (its open tests), and the questions they ask."""
+    def _branch_status(self, branch, tests, facts, fact_fields) -> tuple[str, frozenset, set[str]]:
+        """The branch's status, what it still needs (its open tests), and the questions they ask.
+
+        ``tests`` holds the status of each distinct field test (see :meth:`field_status`)."""
         needs: set = set()
         open_fields: set[str] = set()
-        for constraint in branch.fields:
-            status = self.field_status(constraint, answers, cache)
+        for constraint, slot in zip(branch.fields, branch.slots, strict=True):
+            status = tests[slot]
             if status == FAILS:
                 return FAILS, frozenset(), set()
             if status == OPEN:
@@ -271,16 +309,35 @@ class Relevance:
         A value the case model would refuse beside the answers so far (trimester 1 at
         week 30) is not possible.
         """
-        if cache is not None and question_id in cache:
+        cache = {} if cache is None else cache
+        if question_id in cache:
             return cache[question_id]
         domain = self._domains[question_id]
         values = set(domain)
         if self._validate is not None and any(v is not None for v in answers.values()):
             known = {k: v for k, v in answers.items() if v is not None}
+            if self._coupled is not None:
+                # Answers valid together (asked once an analysis, kept under None): only the answers
+                # of the fields coupled with the question can rule out one of its values.
+                if None not in cache:
+                    cache[None] = self._valid(known)
+                if cache[None]:
+                    return self._possible_beside(question_id, known, cache)
             values = {v for v in domain if self._valid({**known, question_id: v})}
-        result = frozenset(values | {UNKNOWN})
-        if cache is not None:
-            cache[question_id] = result
+        result = cache[question_id] = frozenset(values | {UNKNOWN})
+        return result
+
+    def _possible_beside(self, question_id: str, known: dict, cache: dict) -> frozenset:
+        coupled = self._coupled.get(question_id, ())
+        beside = tuple(sorted((k, type(v).__name__, v) for k, v in known.items() if k in coupled))
+        result = self._pair_possible.get((question_id, beside))
+        if result is None:
+            result = frozenset({v for v in self._domains[question_id]
+                                if self._valid({**{k: v for k, _, v in beside}, question_id: v})} | {UNKNOWN})
+            if len(self._pair_possible) > 100_000:  # a bound, for knowledge bases with wide coupled fields
+                self._pair_possible.clear()
+            self._pair_possible[(question_id, beside)] = result
+        cache[question_id] = result
         return result
 
     def _valid(self, case: dict) -> bool:
@@ -295,27 +352,28 @@ class Relevance:
     # ------------------------------------------------------------------ what matters
 
     def _conclude(self, states: dict[str, RuleState], facts: dict[str, str]) -> Analysis:
-        holding = [s.rule.spec.then for s in states.values() if s.status == HOLDS]
-        concluded = Urgency.most_urgent(t.urgency for t in holding if t.urgency) if holding else Urgency.SELF_CARE
-        causes = {c for t in holding for c in t.causes}
-        flags = {f.id for t in holding for f in t.red_flags}
-        withheld = {a for t in holding for a in t.withhold_advice}
-        advice = {a for t in holding for a in t.advice} - withheld
+        outcomes = self._outcomes
+        holding = [outcomes[s.rule.id] for s in states.values() if s.status == HOLDS]
+        concluded = Urgency.most_urgent(o.urgency for o in holding if o.urgency) if holding else Urgency.SELF_CARE
+        causes = set().union(*(o.causes for o in holding))
+        flags = set().union(*(o.flags for o in holding))
+        withheld = set().union(*(o.withhold for o in holding))
+        advice = set().union(*(o.advice for o in holding)) - withheld
         open_states = [s for s in states.values() if s.status == OPEN]
-        could_advise = advice | {a for s in open_states for a in s.rule.spec.then.advice}
+        could_advise = advice.union(*(outcomes[s.rule.id].advice for s in open_states))
         # A fact matters when an open rule that tests it matters (through any chain of facts).
         for state in open_states:
-            then = state.rule.spec.then
+            then = outcomes[state.rule.id]
             state.matters = bool(
                 (then.urgency is not None and then.urgency.rank > concluded.rank)
-                or {f.id for f in then.red_flags} - flags
-                or set(then.causes) - causes
-                or set(then.advice) - advice - withheld
-                or (set(then.withhold_advice) & could_advise) - withheld
+                or then.flags - flags
+                or then.causes - causes
+                or then.advice - advice - withheld
+                or (then.withhold & could_advise) - withheld
             )
         open_by_id = {s.rule.id: s for s in open_states}
         for state in open_states:
-            if state.matters and _implied_by_another(state, open_by_id, self._covered_by[state.rule.id]):
+            if state.matters and implied_by_another(state, open_by_id, self._covered_by[state.rule.id]):
                 state.matters = False
         relevant: dict[str, list[RuleState]] = {}
         for state in open_states:
@@ -323,41 +381,6 @@ class Relevance:
                 for name in state.open_fields:
                     relevant.setdefault(name, []).append(state)
         return Analysis(states, facts, concluded, relevant)
-
-
-def _implied_by_another(state: RuleState, open_by_id: dict[str, RuleState], covered_by: frozenset[str]) -> bool:
-    """Whether, however the open questions are answered, this rule could fire only beside
-    another open one (``open_by_id``) that concludes all it does (``covered_by``: the rules
-    that do, see :func:`_covers`):
-    then its firing changes nothing, and its questions need not be asked for it.
-
-    Exact, not a guess: each of the rule's open branches still needs every test that some
-    open branch of the other rule needs (the tests already passed stay passed), so whenever
-    this rule fires, the other fires too. (Vomiting from 20 weeks with upper tummy pain
-    already answered yes: the upper-tummy-pain rule needs only the weeks, and says more.)
-    """
-    if state.rule.spec.then.derive:
-        return False  # a derived fact's effects are other rules': keep it simple and ask
-
-    # Only a rule still kept can stand in for another, so of two rules that imply each other
-    # one is always kept (and its questions asked).
-    others = [s for rule_id in covered_by if (s := open_by_id.get(rule_id)) is not None and s.matters]
-    return bool(others) and all(
-        any(needed <= needs for other in others for needed in other.open_needs) for needs in state.open_needs
-    )
-
-
-def _covers(other: Rule, rule: Rule) -> bool:
-    """Whether ``other`` concludes all ``rule`` does: as urgent or more, the same causes,
-    warning signs and advice, and the same advice withheld."""
-    then, o = rule.spec.then, other.spec.then
-    return (
-        (then.urgency is None or (o.urgency is not None and o.urgency.rank >= then.urgency.rank))
-        and {f.id for f in then.red_flags} <= {f.id for f in o.red_flags}
-        and set(then.causes) <= set(o.causes)
-        and set(then.advice) <= set(o.advice)
-        and set(then.withhold_advice) <= set(o.withhold_advice)
-    )
 
 
 _prepared: "weakref.WeakKeyDictionary[KnowledgeBase, Relevance]" = weakref.WeakKeyDictionary()
@@ -369,7 +392,8 @@ def relevance_for(kb: KnowledgeBase) -> Relevance:
     with _prepared_lock:
         relevance = _prepared.get(kb)
         if relevance is None:
-            from .case import validate_case
+            from .case import coupled_fields, validate_case
 
-            relevance = _prepared[kb] = Relevance(kb, lambda case: validate_case(kb.case_model, case))
+            relevance = _prepared[kb] = Relevance(kb, lambda case: validate_case(kb.case_model, case),
+                                                  coupled_fields())
         return relevance

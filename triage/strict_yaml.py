@@ -8,7 +8,10 @@ naming the source and the line.
 
 from __future__ import annotations
 
+import collections
+import copy
 import re
+import threading
 from typing import Any
 
 import yaml
@@ -113,11 +116,37 @@ def _yaml_events_check(text: str, source: str, aliases: bool) -> None:
             raise CaseError([f"the aliases expand to more than {MAX_YAML_NODES:,} values"], source)
 
 
+# Knowledge-base files parsed before, by their text: each command, engine and check loads the
+# same dozen files again, and parsing them is most of the time to load (70 ms, a copy 5 ms).
+# Only what parsed cleanly is kept (errors name their own file), and each caller gets its own copy.
+_KNOWLEDGE_BASE_TEXTS = 64
+_parsed: "collections.OrderedDict[str, Any]" = collections.OrderedDict()
+_parsed_lock = threading.Lock()
+_MISSING = object()
+
+
 def parse_yaml(text: str, source: str, aliases: bool = False) -> Any:
     """Parse YAML with the strict safe loader; raise :class:`CaseError` naming the line and key.
 
     Anchors and aliases are refused unless ``aliases`` (for knowledge-base files).
     """
+    if not aliases:
+        return _parse_yaml(text, source, aliases)
+    with _parsed_lock:
+        value = _parsed.get(text, _MISSING)
+        if value is not _MISSING:
+            _parsed.move_to_end(text)
+    if value is not _MISSING:
+        return copy.deepcopy(value)
+    value = _parse_yaml(text, source, aliases)
+    with _parsed_lock:
+        _parsed[text] = copy.deepcopy(value)
+        while len(_parsed) > _KNOWLEDGE_BASE_TEXTS:
+            _parsed.popitem(last=False)
+    return value
+
+
+def _parse_yaml(text: str, source: str, aliases: bool) -> Any:
     try:
         _yaml_events_check(text, source, aliases)
         value = yaml.load(text, Loader=_StrictLoader)

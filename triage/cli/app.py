@@ -13,6 +13,14 @@ import click
 
 from ..errors import OutputError, TriageError, WorkerError
 
+# Engines by knowledge base (where it is, its content digest and packs): a process that runs
+# several commands (a script or a test suite calling ``main``, click's CliRunner) builds each
+# knowledge base's Rete networks once, not once a command. An engine is safe to share between
+# threads and keeps no state from one case to the next; any edit changes the digest.
+_ENGINES_KEPT = 8
+_engines: dict[tuple, object] = {}
+_engines_lock = threading.Lock()
+
 
 class State:
     """What the global options chose; the knowledge base and engine are loaded on first use."""
@@ -32,7 +40,12 @@ class State:
             # Fail closed: a knowledge base that fails `triage rules check` is refused.
             kb = load_checked_knowledge_base(self.rules_dir, self.packs)
             warn_about_packs(kb)
-            self._engine = Engine(kb)
+            key = (str(kb.path), kb.sha256, tuple(kb.packs))
+            with _engines_lock:
+                self._engine = _engines.pop(key, None) or Engine(kb)
+                _engines[key] = self._engine  # the most recently used last
+                while len(_engines) > _ENGINES_KEPT:
+                    _engines.pop(next(iter(_engines)))
         return self._engine
 
     @property
