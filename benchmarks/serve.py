@@ -349,7 +349,8 @@ def main() -> None:
     args = parser.parse_args()
 
     print(f"{platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} CPUs, "
-          f"{args.requests} requests a run from {args.clients} clients in {args.client_processes} processes")
+          f"{args.requests} requests a run from {args.clients} clients in {args.client_processes} processes; "
+          f"load average {os.getloadavg()[0]:.1f} (the other work on the machine moves req/s and latency)")
     print("| workers | requests | req/s | p50 ms | p99 ms | errors | wrong | server CPU ms/request | client CPU ms/request |")
     print("|---:|---|---:|---:|---:|---:|---:|---:|---:|")
     for workers in args.workers:
@@ -368,6 +369,7 @@ def main() -> None:
                       f"{client_cpu / len(work) * 1000:.2f} |", flush=True)
         finally:
             server.stop()
+    print(f"load average at the end: {os.getloadavg()[0]:.1f}")
     if args.kill:
         kill_a_worker(args)
 
