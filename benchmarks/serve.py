@@ -4,8 +4,9 @@
     python benchmarks/serve.py --requests 2000 --workers 2 --kill
 
 Not a test. It starts ``triage serve`` on 127.0.0.1 (a free port), sends a bounded
-number of requests from C concurrent httpx clients (spread over a few client
-processes, so the load generator is not the bottleneck), checks every answer and
+number of requests from C concurrent keep-alive connections (spread over a few client
+processes; a minimal HTTP/1.1 client, as wrk is, so that the load generator, on the
+same CPUs, leaves them to the server), checks every answer and
 prints a table: requests/s, p50 and p99 latency, errors and wrong answers, and the
 CPU time the server and the clients spent per request (on a machine shared with
 other work, requests/s and latency follow the load; CPU time per request much less).
@@ -36,9 +37,9 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
-
-import httpx
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -58,6 +59,16 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def healthy(url: str, timeout: float) -> bool:
+    """Whether ``GET /healthz`` answers 200 (not through a proxy: the server is on 127.0.0.1)."""
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(url + "/healthz", timeout=timeout) as answer:
+            return answer.status == 200
+    except urllib.error.HTTPError:
+        return False
+
+
 class Server:
     def __init__(self, workers: int):
         self.port = free_port()
@@ -68,9 +79,9 @@ class Server:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
-                if httpx.get(self.url + "/healthz", timeout=1).status_code == 200 and len(self.workers()) >= workers:
+                if healthy(self.url, timeout=1) and len(self.workers()) >= workers:
                     return
-            except httpx.HTTPError:
+            except OSError:
                 pass
             time.sleep(0.2)
         self.stop()
@@ -185,33 +196,86 @@ def check(path: str, body: dict, expected: str) -> bool:
 # --------------------------------------------------------------------------- the clients
 
 
+class Connection:
+    """One HTTP/1.1 keep-alive connection speaking just enough of the protocol, as wrk does.
+
+    httpx spent as much CPU per request as the server spends answering it, on the
+    same two vCPUs; this writes a request built before the clock started and reads
+    the status line, the headers (for Content-Length) and exactly that many bytes.
+    Anything it does not expect (no Content-Length, a closed connection) is an error.
+    """
+
+    def __init__(self, host: str, port: int):
+        self.host, self.port = host, port
+        self.reader = self.writer = None
+
+    async def exchange(self, request: bytes) -> tuple[int, bytes]:
+        """Send ``request`` and give (status, body); reconnects first if the last exchange failed."""
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        try:
+            self.writer.write(request)
+            head = await self.reader.readuntil(b"\r\n\r\n")
+            lines = head.split(b"\r\n")
+            status = int(lines[0].split(b" ", 2)[1])
+            length = None
+            close = False
+            for line in lines[1:]:
+                name, _, value = line.partition(b":")
+                name = name.strip().lower()
+                if name == b"content-length":
+                    length = int(value)
+                elif name == b"connection" and value.strip().lower() == b"close":
+                    close = True
+            if length is None:
+                raise ConnectionError("a response without Content-Length")
+            body = await self.reader.readexactly(length)
+        except BaseException:
+            self.close()
+            raise
+        if close:
+            self.close()
+        return status, body
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        self.reader = self.writer = None
+
+
+def http_request(host: str, port: int, path: str, body: bytes) -> bytes:
+    """The bytes of one ``POST path`` with a JSON body, built before the clock starts."""
+    return (f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n").encode() + body
+
+
 async def _load(url: str, work: list, clients: int, stop_at: float | None):
-    """``clients`` httpx clients, each with its own connection, taking requests from one queue."""
+    """``clients`` connections, one per simulated user, taking requests from one queue."""
     latencies: list[float] = []
     errors = wrong = 0  # errors: no answer, or not 200; wrong: 200 with a result that is not the expected one
-    queue = list(reversed(work))
-    headers = {"content-type": "application/json"}
+    host, port = url.rsplit("//", 1)[1].rsplit(":", 1)
+    port = int(port)
+    queue = [(path, http_request(host, port, path, body), expected) for path, body, expected in reversed(work)]
 
     async def one_client():
         nonlocal errors, wrong
-        # A client of its own per simulated user: one shared pool of 32 connections costs
-        # httpx more CPU per request than the server spends answering it.
-        async with httpx.AsyncClient(base_url=url, timeout=30, trust_env=False,
-                                     limits=httpx.Limits(max_connections=1)) as client:
+        connection = Connection(host, port)
+        try:
             while queue and (stop_at is None or time.monotonic() < stop_at):
-                path, body, expected = queue.pop()
-                request = client.build_request("POST", path, content=body, headers=headers)
+                path, request, expected = queue.pop()
                 start = time.perf_counter()
                 try:
-                    response = await client.send(request)
-                except httpx.HTTPError:
+                    status, body = await connection.exchange(request)
+                except (OSError, EOFError, ValueError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
                     errors += 1
                     continue
                 latencies.append(time.perf_counter() - start)
-                if response.status_code != 200:
+                if status != 200:
                     errors += 1
-                elif not check(path, response.json(), expected):
+                elif not check(path, json.loads(body), expected):  # every answer, parsed whole
                     wrong += 1
+        finally:
+            connection.close()
 
     cpu = time.process_time()
     await asyncio.gather(*(one_client() for _ in range(clients)))
@@ -265,11 +329,11 @@ def kill_a_worker(args) -> None:
         elapsed, latencies, errors, wrong, _ = run_load(server.url, work, args.clients, args.client_processes)
         time.sleep(2)
         after = server.workers()
-        healthy = httpx.get(server.url + "/healthz", timeout=5).status_code == 200
+        ok = healthy(server.url, timeout=5)
         print(f"kill a worker under load: {len(work)} requests from {args.clients} clients in {elapsed:.1f} s; "
               f"worker {killed.get('pid')} killed after 1 s; {len(work) - errors - wrong} answered 200 and correct, "
               f"{wrong} answered 200 with a wrong result, {errors} failed; workers after: {len(after)} "
-              f"({'new pid' if killed.get('pid') not in after else 'same'}), /healthz {'ok' if healthy else 'FAILING'}")
+              f"({'new pid' if killed.get('pid') not in after else 'same'}), /healthz {'ok' if ok else 'FAILING'}")
     finally:
         server.stop()
 
@@ -285,7 +349,8 @@ def main() -> None:
     args = parser.parse_args()
 
     print(f"{platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} CPUs, "
-          f"{args.requests} requests a run from {args.clients} clients in {args.client_processes} processes")
+          f"{args.requests} requests a run from {args.clients} clients in {args.client_processes} processes; "
+          f"load average {os.getloadavg()[0]:.1f} (the other work on the machine moves req/s and latency)")
     print("| workers | requests | req/s | p50 ms | p99 ms | errors | wrong | server CPU ms/request | client CPU ms/request |")
     print("|---:|---|---:|---:|---:|---:|---:|---:|---:|")
     for workers in args.workers:
@@ -304,6 +369,7 @@ def main() -> None:
                       f"{client_cpu / len(work) * 1000:.2f} |", flush=True)
         finally:
             server.stop()
+    print(f"load average at the end: {os.getloadavg()[0]:.1f}")
     if args.kill:
         kill_a_worker(args)
 
