@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from click.testing import CliRunner
 
 import triage
@@ -100,7 +101,8 @@ def test_a_result_without_the_safety_pack_says_so_itself_wherever_it_goes(tmp_pa
     from triage.serve import cds
 
     kb = triage.load_knowledge_base(packs=["core", "documents"])
-    result = triage.Engine(kb).assess({"breathless_or_chest_pain": True})
+    with pytest.warns(triage.SafetyPackOffWarning):
+        result = triage.Engine(kb).assess({"breathless_or_chest_pain": True})
     assert result.urgency is Urgency.SELF_CARE and len(result.warnings) == 1
     assert "safety pack was not selected" in result.warnings[0]
     assert triage.Engine().assess({"breathless_or_chest_pain": True}).warnings == []
@@ -134,3 +136,17 @@ def test_an_emergency_never_ends_with_weaker_advice_about_unanswered_warning_sig
     assert "contact your midwife or maternity unit now" not in emergency
     routine = render_text(engine.assess({"leg_cramps": True, "night_cramps": True}))
     assert "contact your midwife or maternity unit now" in routine
+
+
+def test_a_library_caller_is_warned_and_every_interview_step_says_so():
+    # New-user trial 4: an Engine without the safety pack said nothing, a Step had no warnings,
+    # and Questionnaire(kb) crashed with an AttributeError.
+    kb = triage.load_knowledge_base(packs=["core", "documents"])
+    with pytest.warns(triage.SafetyPackOffWarning, match="safety pack was not selected"):
+        engine = triage.Engine(kb)
+    first = triage.Questionnaire(engine).next_step({})
+    assert first.question is not None and "safety pack was not selected" in first.warnings[0]
+    assert triage.Questionnaire(kb).next_step({"breathless_or_chest_pain": True}).warnings == first.warnings
+    assert triage.Questionnaire().next_step({}).warnings == []
+    with pytest.raises(TypeError, match="an Engine or a KnowledgeBase"):
+        triage.Questionnaire("rules/")

@@ -92,6 +92,7 @@ def test_healthz_names_the_knowledge_base_and_its_digest(server, kb):
     assert body["status"] == "ok"
     assert body["knowledge_base"] == {"name": kb.name, "version": kb.version, "packs": list(kb.packs),
                                       "sha256": kb.sha256, "digest": f"sha256:{kb.sha256}"}
+    assert body["warnings"] == [] and httpx.head(server.url + "/healthz").status_code == 200
     # The same digest, written the same way, as every assessment names.
     assessed = httpx.post(server.url + "/assess", json={"leg_cramps": True}).json()
     assert assessed["knowledge_base"]["sha256"] == body["knowledge_base"]["sha256"]

@@ -272,3 +272,32 @@ def test_every_control_is_labelled_and_the_page_fits_a_phone(browser, server):
         return Math.min(...[...document.querySelectorAll('button, .options label')]
           .filter((e) => e.offsetParent !== null).map((e) => e.getBoundingClientRect().height));""")
     assert fits and font >= 16 and smallest >= 44
+
+
+@pytest.fixture(scope="module")
+def unchecked_server(tmp_path_factory):
+    """A `triage serve` without the safety pack: red flags are not checked."""
+    running = serving.Server(tmp_path_factory.mktemp("unchecked") / "server.log",
+                             global_args=("--pack", "core", "--pack", "documents")).start()
+    yield running
+    running.stop()
+
+
+def test_without_the_safety_pack_every_screen_and_the_result_say_so(browser, unchecked_server, shots):
+    # New-user trial 4: the question screens said nothing, and the result's warning sat below
+    # the buttons. Breathlessness comes out self-care here: the page must say why it may be wrong.
+    page = Page(browser, unchecked_server.url)
+    warning = browser.find_element(By.ID, "unchecked")
+    assert warning.is_displayed() and "safety pack was not selected" in warning.text
+    complete(page, {"breathless_or_chest_pain": True, **NIGHT_CRAMPS})
+    assert "(self_care)" in page.level()
+    shown = browser.find_element(By.ID, "result-warnings")
+    assert shown.is_displayed() and "were NOT checked" in shown.text
+    assert browser.execute_script(  # under the level and action, above every button and the body
+        "const top = (id) => document.getElementById(id).getBoundingClientRect().top;"
+        "return top('result-action') < top('result-warnings') && top('result-warnings') < top('change')")
+    page.shoot(shots, "safety-pack-off")
+    assert page.console_errors() == []
+    import httpx  # and a monitor sees it in /healthz, not only in the packs listed
+
+    assert "safety pack was not selected" in httpx.get(unchecked_server.url + "/healthz").json()["warnings"][0]

@@ -11,14 +11,16 @@ networks built before them instead of building, and keeping, one each.
 from __future__ import annotations
 
 import contextlib
+import sys
 import threading
+import warnings
 from typing import Any, Iterable, Iterator
 
 from .assessment import Assessment
 from .case import CaseBase, validate_case
 from .compiler import compile_rules, strata
 from .conclusions import Firing, conclude
-from .errors import CaseError
+from .errors import CaseError, SafetyPackOffWarning
 from .fhir import case_from_questionnaire_response, is_fhir_resource
 from .knowledge import KnowledgeBase, load_knowledge_base
 from .rete import RuleEngine, engine_class
@@ -38,6 +40,11 @@ class Engine:
     def __init__(self, knowledge_base: KnowledgeBase | None = None):
         self.knowledge_base = knowledge_base if knowledge_base is not None else load_knowledge_base()
         strata(self.knowledge_base.rules)  # fail now, not in the first thread, on cyclic facts
+        # A library caller hears it too. triage's own engines (rules check, the CLI, the server,
+        # workers) say it their own way, so only a caller outside the package is warned here.
+        caller = sys._getframe(1).f_globals.get("__name__", "")
+        if self.knowledge_base.safety_off and caller.partition(".")[0] != "triage":
+            warnings.warn(self.knowledge_base.warnings[0], SafetyPackOffWarning, stacklevel=2)
         self._idle: list[RuleEngine] = []  # built engines no thread is using
         self._lock = threading.Lock()
 

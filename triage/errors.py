@@ -109,3 +109,9 @@ class WorkerError(TriageError):
     installed, or the Dask scheduler cannot be reached. Running again, with more
     memory or a reachable cluster, may succeed; the cases themselves may be fine.
     """
+
+
+class SafetyPackOffWarning(UserWarning):
+    """Issued when an :class:`~triage.Engine` is built on a knowledge base whose safety pack is
+    not selected: its red flags are not checked, and an emergency can come out as self-care.
+    Each assessment also says so in ``warnings``."""

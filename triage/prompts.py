@@ -83,6 +83,8 @@ class Step(_Model):
     asked). ``more_details`` counts the detail questions the person may still choose to
     answer. ``unanswered_red_flags`` names the warning-sign questions answered "don't know".
     ``why`` (on a result) lists the rules the questions still on offer could decide.
+    ``warnings`` are the knowledge base's, on every step, question or result: without
+    the safety pack, red flags are not checked, and a front end should say so at once.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -97,6 +99,7 @@ class Step(_Model):
     more_details: int = 0
     unanswered_red_flags: list[str] = []
     why: list[Reason] = []
+    warnings: list[str] = []  # the knowledge base's (the safety pack left out), on every step
 
     @property
     def done(self) -> bool:

@@ -39,6 +39,7 @@ from .errors import (
     AnswerError,  # noqa: F401  (also importable from here)
     CaseError,
 )
+from .knowledge import KnowledgeBase
 from .prompts import Item, Prompt, Reason, Step
 from .questions import Question
 from .relevance import Analysis, Relevance, relevance_for
@@ -69,10 +70,15 @@ class Questionnaire:
     assessment at once: a level or its name (None never stops early).
     """
 
-    def __init__(self, engine: Engine | None = None, stop_at: Urgency | str | None = Urgency.URGENT):
+    def __init__(self, engine: Engine | KnowledgeBase | None = None, stop_at: Urgency | str | None = Urgency.URGENT):
+        if isinstance(engine, KnowledgeBase):  # what people pass first (new-user trial 4): build its engine
+            engine = Engine(engine)
+        elif engine is not None and not isinstance(engine, Engine):
+            raise TypeError(f"Questionnaire takes an Engine or a KnowledgeBase, not {type(engine).__name__}")
         self.engine = engine if engine is not None else default_engine()
         self.stop_at = _level("stop_at", stop_at)
         kb = self.engine.knowledge_base
+        self._warnings = list(kb.warnings)  # on every step: a front end can say so from the first screen
         self.relevance: Relevance = relevance_for(kb)
         self.questions: list[Question] = list(kb.questions)
         self._by_id = {q.id: q for q in self.questions}
@@ -149,13 +155,14 @@ class Questionnaire:
         )
         if queue and not stop:
             return Step(question=self._screen(queue, answered + 1, analysis), urgency=level, answered=answered,
-                        remaining=len(queue), settled=analysis.settled)
+                        remaining=len(queue), settled=analysis.settled, warnings=self._warnings)
         assessment = conclude(self.engine.knowledge_base, valid.id, firings, valid.answers())
         offered = main if stop else [] if details else self.pending(answers, True, analysis)[len(queue):]
         unanswered = [k for k, v in answers.items() if v is None and k in self._by_id and self._by_id[k].red_flag]
         return Step(assessment=assessment, urgency=level, answered=answered, remaining=len(main),
                     settled=analysis.settled, stopped_early=stop, more_details=0 if stop else len(offered),
-                    unanswered_red_flags=unanswered, why=_merge([self.why(q.id, analysis) for q in offered]))
+                    unanswered_red_flags=unanswered, why=_merge([self.why(q.id, analysis) for q in offered]),
+                    warnings=self._warnings)
 
     def _screen(self, queue: list[Question], number: int, analysis: Analysis) -> Prompt:
         first = queue[0]

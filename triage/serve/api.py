@@ -182,7 +182,7 @@ async def cds_service(request: Request, body: Annotated[dict[str, Any], Body(des
     return _json(cds.cards(assessment, engine.knowledge_base))
 
 
-@router.get("/healthz", tags=["Operations"])
+@router.api_route("/healthz", methods=["GET", "HEAD"], tags=["Operations"])  # health checkers often send HEAD
 async def healthz(request: Request):
     """Liveness, and which knowledge base this server runs: name, version, packs, digest."""
     return Response(_state(request).health_json, media_type=JSON)
@@ -207,7 +207,8 @@ def health(kb) -> dict:
     """The body of ``GET /healthz``."""
     from .. import __version__
 
-    return {"status": "ok", "triage": __version__, "knowledge_base": {
+    # `warnings` as every assessment gives them: a monitor can see red flags are not checked.
+    return {"status": "ok", "triage": __version__, "warnings": list(kb.warnings), "knowledge_base": {
         "name": kb.name, "version": kb.version, "packs": list(kb.packs),
         # `sha256` is the bare hex every assessment names; `digest` the same, algorithm-prefixed.
         "sha256": kb.sha256, "digest": f"sha256:{kb.sha256}"}}

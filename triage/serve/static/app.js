@@ -55,6 +55,10 @@
     }
     $("failure").hidden = true;
     state.step = step;
+    // A server run without the safety pack says so from the first screen, not only at the result.
+    const unchecked = step.warnings || [];
+    $("unchecked").hidden = unchecked.length === 0;
+    $("unchecked").replaceChildren(...unchecked.map((text) => el("strong", {}, `Warning: ${text}`)));
     if (step.question) showScreen(step); else showResult(step);
     return null;
   }
