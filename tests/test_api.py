@@ -11,7 +11,7 @@ def test_public_names_are_exactly_the_intended_ones():
     assert sorted(triage.__all__) == sorted([
         "AdviceItem", "AnswerError", "Assessment", "Case", "CaseBase", "CaseError", "CauseFinding", "Engine",
         "Evidence", "FiredRule", "KnowledgeBase", "KnowledgeBaseError", "OutputError", "Prompt", "Questionnaire",
-        "RedFlag", "Reply", "Session", "Step", "TriageError", "Urgency", "WorkerError", "__version__", "assess", "assess_many", "load_knowledge_base",
+        "RedFlag", "Reply", "SafetyPackOffWarning", "Session", "Step", "TriageError", "Urgency", "WorkerError", "__version__", "assess", "assess_many", "load_knowledge_base",
     ])
     for name in triage.__all__:
         assert getattr(triage, name) is not None
