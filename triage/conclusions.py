@@ -85,6 +85,8 @@ class Summary:
     causes: tuple[str, ...]
     red_flags: tuple[str, ...]
     advice: tuple[str, ...]
+    withheld: frozenset[str] = frozenset()  # advice a fired rule withholds (a warning sign outranks self-care)
+    out_of_scope: bool = False
 
 
 def _ranked(firings: list[Firing]) -> tuple[list[Firing], list[Firing]]:
@@ -112,7 +114,8 @@ def _action(in_order: list[Firing], urgency: Urgency) -> str:
 
 
 def summarise(firings: list[Firing]) -> Summary:
-    """The urgency and the ids of the causes, red flags and advice, as :func:`conclude` orders them."""
+    """The urgency and the ids of the causes, red flags and advice, as :func:`conclude` orders them;
+    the advice withheld, and whether the answers are out of scope."""
     _, by_urgency = _ranked(firings)
     thens = [f.rule.spec.then for f in by_urgency]
     return Summary(
@@ -120,6 +123,8 @@ def summarise(firings: list[Firing]) -> Summary:
         causes=tuple(dict.fromkeys(c for then in thens for c in then.causes)),
         red_flags=tuple(dict.fromkeys(flag.id for then in thens for flag in then.red_flags)),
         advice=tuple(_advice_ids(by_urgency)),
+        withheld=frozenset(a for then in thens for a in then.withhold_advice),
+        out_of_scope=any(OUT_OF_SCOPE_FACT in then.derive for then in thens),
     )
 
 

@@ -21,12 +21,11 @@ assessment's is); only the cases shown are assessed in full.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Iterable
 
 from pydantic import BaseModel, ConfigDict
 
-from .conclusions import OUT_OF_SCOPE_FACT, Firing, summarise
+from .conclusions import Firing, Summary, summarise
 from .engine import Engine
 from .errors import CaseError
 from .samples import random_cases
@@ -38,25 +37,13 @@ SERIOUS = (Urgency.EMERGENCY, Urgency.URGENT)
 LEVELS = [level.value for level in Urgency]  # most urgent first
 
 
-@dataclass(frozen=True)
-class Outcome:
-    """What a case is told, in short: level, causes, red flags, advice, advice withheld, out of scope."""
-
-    urgency: Urgency
-    causes: tuple[str, ...]
-    red_flags: tuple[str, ...]
-    advice: tuple[str, ...]
-    withheld: frozenset[str]  # advice a fired rule withholds (a warning sign outranks self-care)
-    out_of_scope: bool
+# What a case is told, in short: level, causes, red flags, advice, advice withheld, out of scope.
+Outcome = Summary
 
 
 def outcome_of(firings: Iterable[Firing]) -> Outcome:
     """The short outcome of the rules that fired (as their assessment would say it)."""
-    firings = list(firings)
-    summary = summarise(firings)
-    return Outcome(urgency=summary.urgency, causes=summary.causes, red_flags=summary.red_flags, advice=summary.advice,
-                   withheld=frozenset(a for f in firings for a in f.rule.spec.then.withhold_advice),
-                   out_of_scope=any(OUT_OF_SCOPE_FACT in f.rule.spec.then.derive for f in firings))
+    return summarise(list(firings))
 
 
 def unsafe_advice(old_advice: Iterable[str], old_withheld: Iterable[str], new_advice: Iterable[str],
