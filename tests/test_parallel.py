@@ -74,9 +74,11 @@ def test_workers_use_the_chosen_packs_not_the_default_ones():
     kb = triage.load_knowledge_base(packs=["documents"])
     cases = random_cases(kb, 300, seed=8)
     results = list(triage.assess_many(cases, workers=2, knowledge_base=kb))
-    engine = triage.Engine(kb)
+    with pytest.warns(triage.SafetyPackOffWarning):  # this caller left the safety pack out
+        engine = triage.Engine(kb)
     assert results == [engine.assess(case) for case in cases]
     assert all(r.knowledge_base.packs == ["core", "documents"] for r in results)
+    assert all(r.warnings for r in results)  # and every result made by the workers says so
 
 
 def test_fire_chunk_gives_what_fired_on_each_case_or_its_error_in_order(engine):
