@@ -299,6 +299,7 @@ def test_a_list_is_read_again_item_by_item_only_where_the_strict_reader_refuses_
     assert items[0] == {"a": 1} and all(isinstance(item, RefusedItem) for item in items[1:])
     # Nothing is read more leniently: a single case, an alias, or text that is not one list stays refused whole.
     for text, suffix in (('{"a": 1, "a": 2}', ".json"), ("- &x {a: 1}\n- {b: 1, b: 2}\n", ".yaml"),
-                         ('[{"a": 1, "a": 2}] extra', ".json"), ('[{"a": 1, "a": 2}', ".json")):
+                         ('[{"a": 1, "a": 2}] extra', ".json"), ('[{"a": 1, "a": 2}', ".json"),
+                         ('[{"a": "x}, {"b": true}]', ".json"), ('[{"a": tru}, {"b": 1}]', ".json")):
         with pytest.raises(CaseError):
             parse_cases(text, "x" + suffix, suffix)

@@ -11,6 +11,7 @@ leniently: an item is either what the strict reader gives, or refused.
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any, NamedTuple
 
@@ -60,6 +61,10 @@ def _json_items(text: str, source: str) -> list[Any] | None:
         return None
     if text.count("[") + text.count("{") > MAX_DEPTH and _too_deep(text) is not None:
         return None  # nested too deeply is the whole file's fault, as in the strict reader
+    try:  # only a well-formed list is cut into items: a broken one could be cut in the wrong places
+        json.loads(text)
+    except (ValueError, RecursionError):
+        return None
     spans, depth, begin = [], 0, start + 1
     for match in _TOKEN.finditer(text, start):
         token = match.group()
