@@ -501,6 +501,17 @@ def test_rules_diff_calls_out_swapped_choice_labels_and_fails(kb_copy):
     assert all(r["kind"] == "choice label" for r in review)
 
 
+def test_rules_diff_fails_on_advice_no_longer_withheld_without_any_generated_case(kb_copy):
+    # Re-trial newuser5: with --cases 0 (or a rule the random cases rarely reach) this passed.
+    clots = kb_copy / "safety" / "clots.yaml"
+    clots.write_text(clots.read_text().replace("      withhold_advice: [massage]\n", "", 1))
+    result = audit("rules", "diff", str(default_path()), str(kb_copy), "--cases", "0")
+    assert result.exit_code == 1, result.output
+    assert re.search(r"^ADVICE NO LONGER WITHHELD \(1\): \w+ \(massage\)", result.output, flags=re.M)
+    assert "rule(s) no longer withhold advice" in result.output
+    assert list(diff_json(kb_copy)["no_longer_withheld"].values()) == [["massage"]]
+
+
 def test_rules_diff_sends_an_inverted_question_text_to_clinical_review(kb_copy):
     edit_text(kb_copy / "questions.yaml", "text: Have you suddenly become breathless, or do you have chest pain?",
               "text: Have you been free of any sudden breathlessness or chest pain?")

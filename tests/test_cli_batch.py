@@ -461,3 +461,11 @@ def test_one_refused_item_of_a_list_is_its_own_record_and_every_other_case_is_as
     assert found[3]["urgency"] is None and found[3]["error"]
     piped = records(run("-", "-q", input=text).stdout) if suffix == ".json" else found
     assert [r["urgency"] for r in piped] == [r["urgency"] for r in found]
+
+
+def test_the_summary_line_says_when_red_flags_were_not_checked(tmp_path):
+    case = tmp_path / "c.json"
+    case.write_text('{"leg_cramps": true}')
+    unchecked = CliRunner().invoke(main, ["--pack", "core", "--pack", "documents", "batch", str(case)])
+    assert unchecked.stderr.splitlines()[-1].endswith("RED FLAGS NOT CHECKED (safety pack not selected)")
+    assert "RED FLAGS NOT CHECKED" not in run(str(case)).stderr

@@ -112,6 +112,7 @@ def test_a_result_without_the_safety_pack_says_so_itself_wherever_it_goes(tmp_pa
     as_json = CliRunner().invoke(main, ["--pack", "core", "--pack", "documents", "assess", "--format", "json", str(case)])
     assert json.loads(as_json.stdout)["warnings"] == result.warnings
     as_text = CliRunner().invoke(main, ["--pack", "core", "--pack", "documents", "assess", str(case)]).stdout
+    assert as_text.splitlines()[0].startswith("SELF-CARE, RED FLAGS NOT CHECKED")  # never "manage at home" alone
     assert as_text.splitlines()[2].startswith("WARNING: The safety pack was not selected")  # under the action
     assert fhir.risk_assessment(result, kb)["note"][0]["text"].startswith("Warning: The safety pack")
     assert "**Warning:** The safety pack" in cds.detail(result)
@@ -146,7 +147,9 @@ def test_a_library_caller_is_warned_and_every_interview_step_says_so():
         engine = triage.Engine(kb)
     first = triage.Questionnaire(engine).next_step({})
     assert first.question is not None and "safety pack was not selected" in first.warnings[0]
-    assert triage.Questionnaire(kb).next_step({"breathless_or_chest_pain": True}).warnings == first.warnings
+    with pytest.warns(triage.SafetyPackOffWarning):  # given the knowledge base itself, it warns too
+        from_kb = triage.Questionnaire(kb)
+    assert from_kb.next_step({"breathless_or_chest_pain": True}).warnings == first.warnings
     assert triage.Questionnaire().next_step({}).warnings == []
     with pytest.raises(TypeError, match="an Engine or a KnowledgeBase"):
         triage.Questionnaire("rules/")

@@ -290,7 +290,7 @@ def test_without_the_safety_pack_every_screen_and_the_result_say_so(browser, unc
     warning = browser.find_element(By.ID, "unchecked")
     assert warning.is_displayed() and "safety pack was not selected" in warning.text
     complete(page, {"breathless_or_chest_pain": True, **NIGHT_CRAMPS})
-    assert "(self_care)" in page.level()
+    assert page.level() == "Self-care, red flags not checked (self_care)"
     shown = browser.find_element(By.ID, "result-warnings")
     assert shown.is_displayed() and "were NOT checked" in shown.text
     assert browser.execute_script(  # under the level and action, above every button and the body

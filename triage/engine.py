@@ -29,6 +29,17 @@ from .text import quoted
 MAX_IDLE_ENGINES = 16  # engines kept for reuse; more threads at once build more, then drop them
 
 
+def warn_if_safety_off(kb: KnowledgeBase, caller) -> None:
+    """Issue a :class:`SafetyPackOffWarning` to a caller outside triage when ``kb``'s safety pack is off.
+
+    A library caller hears it, not only the CLI's reader. triage's own engines (rules
+    check, the CLI, the server, workers) say it their own way, so ``caller`` (the frame
+    that asked for the engine) inside the package is not warned.
+    """
+    if kb.safety_off and caller.f_globals.get("__name__", "").partition(".")[0] != "triage":
+        warnings.warn_explicit(kb.warnings[0], SafetyPackOffWarning, caller.f_code.co_filename, caller.f_lineno)
+
+
 class Engine:
     """Assess cases against one knowledge base; safe to share between threads.
 
@@ -40,11 +51,7 @@ class Engine:
     def __init__(self, knowledge_base: KnowledgeBase | None = None):
         self.knowledge_base = knowledge_base if knowledge_base is not None else load_knowledge_base()
         strata(self.knowledge_base.rules)  # fail now, not in the first thread, on cyclic facts
-        # A library caller hears it too. triage's own engines (rules check, the CLI, the server,
-        # workers) say it their own way, so only a caller outside the package is warned here.
-        caller = sys._getframe(1).f_globals.get("__name__", "")
-        if self.knowledge_base.safety_off and caller.partition(".")[0] != "triage":
-            warnings.warn(self.knowledge_base.warnings[0], SafetyPackOffWarning, stacklevel=2)
+        warn_if_safety_off(self.knowledge_base, sys._getframe(1))
         self._idle: list[RuleEngine] = []  # built engines no thread is using
         self._lock = threading.Lock()
 

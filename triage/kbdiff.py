@@ -133,6 +133,9 @@ class KnowledgeBaseDiff(BaseModel):
 
     removed_urgencies: dict[str, str] = {}  # removed rule -> the urgency it set (above self_care)
     review: list[Review] = []  # wording a person acts on that changed: NEEDS CLINICAL REVIEW
+    # Advice a rule withheld (no massage beside a clot) that the new rules no longer withhold, by
+    # rule, changed or removed: read from the rules, so no generated case has to reach them.
+    no_longer_withheld: dict[str, list[str]] = {}
     generated: GeneratedComparison | None = None  # the differential check on generated cases, when run
 
     @property
@@ -164,10 +167,23 @@ def diff_knowledge_bases(old: KnowledgeBase, new: KnowledgeBase) -> KnowledgeBas
         advice=_section(old.advice, new.advice, _dump),
         removed_urgencies={rule: old.rule_by_id[rule].spec.then.urgency.value for rule in rules.removed
                            if (old.rule_by_id[rule].spec.then.urgency or Urgency.SELF_CARE) is not Urgency.SELF_CARE},
+        no_longer_withheld=_unwithheld(old, new),
         review=_question_review(old, new) + _rule_review(old, new) + [
             Review(kind="advice text", id=key, old=old.advice[key].text, new=item.text)
             for key, item in new.advice.items() if key in old.advice and old.advice[key].text != item.text],
     )
+
+
+def _unwithheld(old: KnowledgeBase, new: KnowledgeBase) -> dict[str, list[str]]:
+    """Advice each old rule withheld that the same rule (or, removed, nothing) no longer withholds."""
+    found = {}
+    for key, before in old.rule_by_id.items():
+        after = new.rule_by_id.get(key)
+        kept = set(after.spec.then.withhold_advice) if after is not None else set()
+        lost = [a for a in before.spec.then.withhold_advice if a not in kept]
+        if lost:
+            found[key] = lost
+    return found
 
 
 def _question_review(old: KnowledgeBase, new: KnowledgeBase) -> list[Review]:
@@ -283,6 +299,10 @@ def render_diff(diff: KnowledgeBaseDiff) -> str:
                  else f"{rule} ({_pack_concern(diff, rule)})" if rule.startswith("pack ") else rule for rule in lowered]
         lines += ["", f"LESS URGENT ({len(lowered)}): {', '.join(named)}: check these first."]
     lines += _render_review(diff)
+    if diff.no_longer_withheld:
+        named = [f"{rule} ({', '.join(advice)})" for rule, advice in diff.no_longer_withheld.items()]
+        lines += ["", f"ADVICE NO LONGER WITHHELD ({len(named)}): {', '.join(named)}: advice a warning sign kept "
+                      "back (massage beside a possible clot) may now be given beside it; check it was meant."]
     if diff.manifest.worsening_advice_removed:
         lines += ["", f"WORSENING ADVICE REMOVED ({len(diff.manifest.worsening_advice_removed)} line(s)): every result "
                       "no longer tells the person this; check it was meant (see Manifest below)."]

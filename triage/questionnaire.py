@@ -31,10 +31,11 @@ least ``stop_at`` (urgent by default); the person may go on for the full picture
 
 from __future__ import annotations
 
+import sys
 from typing import Any, Mapping, Union
 
 from .conclusions import conclude, summarise
-from .engine import Engine, default_engine
+from .engine import Engine, default_engine, warn_if_safety_off
 from .errors import (
     AnswerError,  # noqa: F401  (also importable from here)
     CaseError,
@@ -72,6 +73,7 @@ class Questionnaire:
 
     def __init__(self, engine: Engine | KnowledgeBase | None = None, stop_at: Urgency | str | None = Urgency.URGENT):
         if isinstance(engine, KnowledgeBase):  # what people pass first (new-user trial 4): build its engine
+            warn_if_safety_off(engine, sys._getframe(1))
             engine = Engine(engine)
         elif engine is not None and not isinstance(engine, Engine):
             raise TypeError(f"Questionnaire takes an Engine or a KnowledgeBase, not {type(engine).__name__}")

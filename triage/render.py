@@ -35,6 +35,8 @@ def render_text(assessment: Assessment, explain: bool = False, colour: bool = Fa
 
     level = assessment.urgency
     heading = "NOT COVERED BY THIS TOOL" if assessment.out_of_scope else level.label.upper()
+    if assessment.warnings:  # "manage this at home" must not be read without it
+        heading += ", RED FLAGS NOT CHECKED"
     lines = [style(_COLOURS[level], f"{heading}  ({level.value})"), _wrap(assessment.action, "")]
     if assessment.case_id:
         lines.insert(0, f"Case {printable(shorten(assessment.case_id, 200))}")  # from the input: escaped for the terminal

@@ -109,7 +109,8 @@ def diff_rules(state: State, old_dir: Path, new_dir: Path | None, fmt: str, gene
 
     Exits 1 when a rule became less urgent or a rule that set an urgency was
     removed, a pack used by default is no longer used by default or was
-    removed, a wording needs clinical review, or a generated case is less
+    removed, a rule no longer withholds advice it withheld, a wording needs
+    clinical review, or a generated case is less
     urgent, given advice unsafely or out of scope beside a finding, so a
     release script can stop there.
     """
@@ -126,6 +127,9 @@ def diff_rules(state: State, old_dir: Path, new_dir: Path | None, fmt: str, gene
     reasons = ([f"{len(rules)} rule(s) less urgent or removed: {', '.join(rules)}"] if rules else []) + (
         [f"{len(packs)} pack(s) no longer used by default or removed: "
          f"{', '.join(name.removeprefix('pack ') for name in packs)}"] if packs else [])
+    if result.no_longer_withheld:
+        reasons.append(f"{len(result.no_longer_withheld)} rule(s) no longer withhold advice: "
+                       f"{', '.join(result.no_longer_withheld)}")
     if result.review:
         reasons.append(f"{len(result.review)} wording change(s) a person acts on need clinical review: "
                        f"{', '.join(dict.fromkeys(item.id for item in result.review))}")

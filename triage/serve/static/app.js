@@ -266,7 +266,8 @@
     $("result-banner").className = `banner ${a.urgency}`;
     // Out of scope is said as such, as the terminal says it, not as a plain level.
     const heading = a.out_of_scope ? "Not covered by this tool" : (LEVELS[a.urgency] || a.urgency);
-    $("result-level").textContent = `${heading} (${a.urgency})`;
+    const unchecked = (a.warnings || []).length ? ", red flags not checked" : "";
+    $("result-level").textContent = `${heading}${unchecked} (${a.urgency})`;
     // Right under the action, before any button: a result made without the safety pack says so.
     $("result-warnings").replaceChildren(...(a.warnings || []).map((text) =>
       el("p", { className: "warning", role: "alert" }, el("strong", {}, `Warning: ${text}`))));
