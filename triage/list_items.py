@@ -11,7 +11,6 @@ leniently: an item is either what the strict reader gives, or refused.
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any, NamedTuple
 
@@ -19,7 +18,7 @@ import yaml
 
 from .errors import CaseError
 from .limits import MAX_DEPTH
-from .strict_json import _too_deep, check_text, parse_json
+from .strict_json import _too_deep, check_text, parse_json, well_formed
 from .strict_yaml import _StrictLoader, _yaml_events_check, _YamlRefused
 
 
@@ -61,9 +60,7 @@ def _json_items(text: str, source: str) -> list[Any] | None:
         return None
     if text.count("[") + text.count("{") > MAX_DEPTH and _too_deep(text) is not None:
         return None  # nested too deeply is the whole file's fault, as in the strict reader
-    try:  # only a well-formed list is cut into items: a broken one could be cut in the wrong places
-        json.loads(text)
-    except (ValueError, RecursionError):
+    if not well_formed(text):  # only a well-formed list is cut into items: a broken one could be cut wrongly
         return None
     spans, depth, begin = [], 0, start + 1
     for match in _TOKEN.finditer(text, start):

@@ -10,7 +10,6 @@ a list of cases. JSON lines never read so (their first line is a whole value).
 from __future__ import annotations
 
 import itertools
-import json
 from typing import IO, Callable, Iterator
 
 from .errors import CaseError
@@ -18,6 +17,7 @@ from .inputs import ERROR, Entry, _document_entries, _line_entries
 from .list_items import parse_cases
 from .reading import decode, max_input_bytes, parse_json_line
 from .rows import lines
+from .strict_json import well_formed
 
 
 def read_stdin(handle: IO[bytes], progress: Callable[[int], None] | None = None) -> Iterator[Entry]:
@@ -57,10 +57,10 @@ def read_stdin(handle: IO[bytes], progress: Callable[[int], None] | None = None)
             except CaseError as error:
                 # A first line that is JSON on its own (refused for a repeated key, say) is a JSON
                 # line with its own error; otherwise the input may be meant as one document.
-                if looks_like_a_document and not _well_formed(first):
+                if looks_like_a_document and not well_formed(first):
                     where = (error.source or name)[len(name) + 2:]
                     problem = "; ".join(error.problems) + (f" ({where})" if where else "")
-                    if _well_formed(text):
+                    if well_formed(text):
                         # One JSON document refused for what it says (a key given twice, NaN):
                         # one error for it, as for a file, not an error for each of its lines.
                         yield Entry(name, ERROR, problem)
@@ -74,15 +74,6 @@ def read_stdin(handle: IO[bytes], progress: Callable[[int], None] | None = None)
                 yield from _document_entries(data, name)
                 return
     yield from _line_entries(itertools.chain(held, source), name, progress)
-
-
-def _well_formed(text: bytes) -> bool:
-    """Whether the text is one JSON document to a lenient reader (the stdlib's, which lets a key repeat)."""
-    try:
-        json.loads(text)
-    except (ValueError, RecursionError):
-        return False
-    return True
 
 
 def _json_problem(line: bytes, source: str) -> str | None:

@@ -167,3 +167,13 @@ def _valid_text(text: str, field: str, source: str) -> None:
     except UnicodeEncodeError:
         where = f"field {quoted(field, QUOTE_CHARS)}: " if field else ""
         raise CaseError([f"{where}not valid text (a lone surrogate such as \\ud800)"], source) from None
+
+
+def well_formed(text: str | bytes) -> bool:
+    """Whether the text is one JSON document to a lenient reader (the stdlib's, which lets a key
+    repeat and reads NaN): refused by :func:`parse_json` only for what it holds, not its form."""
+    try:
+        json.loads(text)
+    except (ValueError, RecursionError):
+        return False
+    return True
