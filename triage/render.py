@@ -5,6 +5,7 @@ from __future__ import annotations
 import textwrap
 
 from .assessment import Assessment
+from .knowledge import RED_FLAGS_NOT_CHECKED
 from .text import printable, shorten
 from .urgency import Urgency
 
@@ -36,7 +37,7 @@ def render_text(assessment: Assessment, explain: bool = False, colour: bool = Fa
     level = assessment.urgency
     heading = "NOT COVERED BY THIS TOOL" if assessment.out_of_scope else level.label.upper()
     if assessment.warnings:  # "manage this at home" must not be read without it
-        heading += ", RED FLAGS NOT CHECKED"
+        heading += f", {RED_FLAGS_NOT_CHECKED}"
     lines = [style(_COLOURS[level], f"{heading}  ({level.value})"), _wrap(assessment.action, "")]
     if assessment.case_id:
         lines.insert(0, f"Case {printable(shorten(assessment.case_id, 200))}")  # from the input: escaped for the terminal

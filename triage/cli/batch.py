@@ -158,7 +158,9 @@ def batch(state: State, inputs: tuple[str, ...], output: str | None, fmt: str, f
             client.close()
     elapsed = time.perf_counter() - started
     if not quiet:
-        unchecked = "; RED FLAGS NOT CHECKED (safety pack not selected)" if state.knowledge_base.safety_off else ""
+        from ..knowledge import RED_FLAGS_NOT_CHECKED
+
+        unchecked = f"; {RED_FLAGS_NOT_CHECKED} (safety pack not selected)" if state.knowledge_base.safety_off else ""
         click.echo(summary_text(totals, elapsed) + unchecked, err=True)
     if totals.errors:
         sys.exit(1)

@@ -23,7 +23,7 @@ One module per job:
 
 from __future__ import annotations
 
-from .base import KnowledgeBase
+from .base import RED_FLAGS_NOT_CHECKED, KnowledgeBase
 from .checks import check_references
 from .load import default_path, load_knowledge_base, read_yaml
 from .models import (
@@ -51,6 +51,7 @@ __all__ = [
     "CauseFile",
     "Examples",
     "KnowledgeBase",
+    "RED_FLAGS_NOT_CHECKED",
     "Manifest",
     "PackInfo",
     "RedFlagSpec",

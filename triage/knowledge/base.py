@@ -12,6 +12,8 @@ from ..questions import Question
 from ..reading import KNOWLEDGE_BASE_BYTES, decode, display_name, read_bytes
 from .models import Advice, Cause, Manifest, Rule
 
+# The short form, for headlines and summaries where the whole warning does not fit.
+RED_FLAGS_NOT_CHECKED = "RED FLAGS NOT CHECKED"
 SAFETY_OFF_WARNING = (
     "The safety pack was not selected: red flags such as blood clots, pre-eclampsia and "
     "preterm labour were NOT checked, so this result may be less urgent than it should be."

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .. import fhir
 from ..assessment import Assessment
-from ..knowledge import KnowledgeBase
+from ..knowledge import RED_FLAGS_NOT_CHECKED, KnowledgeBase
 from ..urgency import Urgency
 from .problems import Problem, RequestProblem, kind_of
 
@@ -277,7 +277,7 @@ def cards(assessment: Assessment, kb: KnowledgeBase) -> dict:
 
 def summary(assessment: Assessment) -> str:
     """The level, exactly, then the action, cut to fit the under 140 characters a summary may have."""
-    unchecked = " (RED FLAGS NOT CHECKED: safety pack off)" if assessment.warnings else ""
+    unchecked = f" ({RED_FLAGS_NOT_CHECKED}: safety pack off)" if assessment.warnings else ""
     text = f"Pregnancy pain triage: {assessment.urgency.value}{unchecked}. {assessment.action}"
     if len(text) <= SUMMARY_LIMIT:
         return text
